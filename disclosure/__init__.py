@@ -1,0 +1,1 @@
+"""The pure domain core of govpub: rules only, no I/O and no adapter libraries."""

@@ -1,0 +1,135 @@
+"""A drafter's submission after the schema has accepted it: typed, normalised, checked by the rules.
+
+The schema (schemas/document-submission.schema.json) checks shape; this module checks what a
+schema cannot say: the 发文字号 grammar, dates in a sensible order, grounds that fit the
+attribute. Both report every violation at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from disclosure.attributes import DisclosureAttribute, DocumentKind, LegalGround, PublicScope
+from disclosure.docnumber import DocumentNumberError, normalise_document_number
+from disclosure.errors import InvalidInput, Violation
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentSpec:
+    """An attachment as the submission declares it."""
+
+    file_name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """The proposed disclosure attribute and its justification."""
+
+    attribute: DisclosureAttribute
+    ground: LegalGround | None = None
+    law_name: str | None = None
+    reason: str | None = None
+    reassess_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A validated, normalised document submission."""
+
+    title: str
+    issuing_agency: str
+    written_on: date
+    category: str
+    kind: DocumentKind
+    disclosure: Disclosure
+    interpretation_required: bool
+    public_scope: PublicScope
+    summary: str
+    body: str
+    body_format: str
+    drafter: str
+    grade: str = "ordinary"
+    doc_number: str | None = None
+    co_issuers: tuple[str, ...] = ()
+    attachments: tuple[AttachmentSpec, ...] = field(default_factory=tuple)
+
+    def canonical(self) -> dict[str, Any]:
+        """A JSON-ready dict of the normalised submission (the stored form)."""
+        data = asdict(self)
+        data["written_on"] = self.written_on.isoformat()
+        data["co_issuers"] = list(self.co_issuers)
+        data["attachments"] = [asdict(a) for a in self.attachments]
+        disclosure = {k: v for k, v in data.pop("disclosure").items() if v is not None}
+        if self.disclosure.reassess_on is not None:
+            disclosure["reassess_on"] = self.disclosure.reassess_on.isoformat()
+        data["disclosure"] = disclosure
+        return data
+
+    def content_sha256(self) -> str:
+        """The hash a review decision binds to: every field, the body and each attachment's hash."""
+        encoded = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
+        return hashlib.sha256(encoded).hexdigest()
+
+
+def build_submission(data: dict[str, Any], *, today: date) -> Submission:
+    """Turn schema-valid JSON into a Submission, or raise InvalidInput with every rule broken."""
+    violations: list[Violation] = []
+    doc_number = data.get("doc_number")
+    if doc_number is not None:
+        try:
+            doc_number = normalise_document_number(doc_number)
+        except DocumentNumberError as exc:
+            violations.append(Violation("$.doc_number", f"is not a 发文字号: {exc}"))
+    written_on = date.fromisoformat(data["written_on"])
+    if written_on > today:
+        violations.append(Violation("$.written_on", f"is in the future (today is {today})"))
+    disclosure = _build_disclosure(data["disclosure"], written_on, violations)
+    if violations:
+        raise InvalidInput(violations)
+    return Submission(
+        title=data["title"],
+        doc_number=doc_number,
+        issuing_agency=data["issuing_agency"],
+        co_issuers=tuple(data.get("co_issuers", ())),
+        written_on=written_on,
+        category=data["category"],
+        kind=DocumentKind(data["kind"]),
+        disclosure=disclosure,
+        interpretation_required=data["interpretation_required"],
+        public_scope=PublicScope(data["public_scope"]),
+        summary=data["summary"],
+        body=data["body"],
+        body_format=data.get("body_format", "text"),
+        drafter=data["drafter"],
+        grade=data.get("grade", "ordinary"),
+        attachments=tuple(AttachmentSpec(**a) for a in data.get("attachments", ())),
+    )
+
+
+def _build_disclosure(raw: dict[str, Any], written_on: date, violations: list[Violation]) -> Disclosure:
+    attribute = DisclosureAttribute(raw["attribute"])
+    ground_raw = raw.get("ground")
+    ground = LegalGround(ground_raw["article"]) if ground_raw else None
+    reassess_on = date.fromisoformat(raw["reassess_on"]) if "reassess_on" in raw else None
+    if attribute is DisclosureAttribute.PROACTIVE and ground is not None:
+        violations.append(Violation("$.disclosure.ground", "a withholding ground cannot justify 主动公开"))
+    if reassess_on is not None and attribute is not DisclosureAttribute.WITHHELD:
+        violations.append(Violation("$.disclosure.reassess_on", "only 不予公开 items are re-assessed (Art. 18)"))
+    if reassess_on is not None and reassess_on <= written_on:
+        violations.append(Violation("$.disclosure.reassess_on", "must be after the 成文日期 (written_on)"))
+    return Disclosure(
+        attribute=attribute,
+        ground=ground,
+        law_name=ground_raw.get("law_name") if ground_raw else None,
+        reason=raw.get("reason"),
+        reassess_on=reassess_on,
+    )

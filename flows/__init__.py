@@ -1,0 +1,1 @@
+"""Prefect flows and the services they compose: the composition root of govpub."""

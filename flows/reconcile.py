@@ -1,0 +1,138 @@
+"""The reconciler: finds reviews whose database state and flow runs disagree and re-drives them.
+
+- a submitted version with no review run (the submitted event was lost): start its review;
+- a decision recorded but the run still suspended on the old key: resume it;
+- an open review whose flow run crashed, failed or was cancelled: start a new run, which takes over.
+Every action is idempotent: run twice, it does the same once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID
+
+from prefect import flow, get_run_logger
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.objects import StateType
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound as PrefectNotFound
+from prefect.flow_runs import resume_flow_run
+from prefect.states import Cancelled
+from sqlmodel import Session, col, select
+
+from disclosure.review import ReviewState
+from disclosure.states import DocumentState
+from flows.review_service import ReviewService
+from flows.runtime import review_service
+from storage.models import Document, ReviewDecision, ReviewRun, utcnow
+from storage.repository.reviews import list_decisions, list_open_runs
+
+REVIEW_DEPLOYMENT = "review-document/review-document"
+_DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
+
+
+@dataclass
+class ReconcileReport:
+    """What the reconciler did."""
+
+    started: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    restarted: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+
+def start_review(document_id: str, version: int) -> None:
+    """Start the review deployment for a version (idempotent per document and version)."""
+    run_deployment(REVIEW_DEPLOYMENT, parameters={"document_id": document_id, "version": version},
+                   timeout=0, idempotency_key=f"review-{document_id}-{version}")  # fmt: skip
+
+
+def resume_input(decision: dict[str, object] | None) -> dict[str, object]:
+    """The run input that matches what the database already holds."""
+    if decision is None:
+        return {"recorded_by": "govpub"}
+    return {key: value for key, value in decision.items() if value is not None}
+
+
+@flow(name="reconcile-reviews")
+def reconcile_reviews(grace_minutes: float = 2.0) -> ReconcileReport:
+    """Re-drive reviews whose state and flow runs disagree."""
+    logger = get_run_logger()
+    service = review_service()
+    report = ReconcileReport()
+    engine = service.engine
+    cutoff = utcnow() - timedelta(minutes=grace_minutes)
+    with Session(engine) as session:
+        submitted = session.exec(select(Document).where(Document.state == DocumentState.SUBMITTED.value)).all()
+        for document in submitted:
+            has_run = session.exec(select(ReviewRun).where(
+                ReviewRun.document_id == document.id,
+                ReviewRun.version == document.current_version)).first()  # fmt: skip
+            updated = (
+                document.updated_at if document.updated_at.tzinfo else document.updated_at.replace(tzinfo=cutoff.tzinfo)
+            )
+            if has_run is None and updated < cutoff:
+                start_review(document.id, document.current_version)
+                report.started.append(document.id)
+        runs = list_open_runs(session=session)
+        voided = list(session.exec(select(ReviewRun).where(
+            ReviewRun.state == ReviewState.VOIDED.value, col(ReviewRun.flow_run_id).is_not(None))).all())  # fmt: skip
+        decisions = {r.document_id: list_decisions(session=session, document_id=r.document_id, version=r.version)
+                     for r in runs}  # fmt: skip
+    with get_client(sync_client=True) as client:
+        _redrive_open(client, service, runs, decisions, report)
+        _cancel_voided(client, voided, report)
+    logger.info("reconciled: %s", report)
+    return report
+
+
+def _redrive_open(
+    client: SyncPrefectClient,
+    service: ReviewService,
+    runs: list[ReviewRun],
+    decisions: dict[str, list[ReviewDecision]],
+    report: ReconcileReport,
+) -> None:
+    """Resume runs waiting on a stale key; restart runs whose flow run died."""
+    for run in runs:
+        view = service.current(run.document_id)
+        if view is None or view.flow_run_id is None:
+            continue
+        try:
+            flow_run = client.read_flow_run(UUID(view.flow_run_id))
+        except PrefectNotFound:
+            flow_run = None
+        state = flow_run.state if flow_run else None
+        if state is None or state.type in _DEAD:
+            start_review(run.document_id, run.version) if state is None else _restart(run)
+            report.restarted.append(run.document_id)
+            continue
+        pause_key = state.state_details.pause_key if state.is_paused() else None
+        if pause_key and pause_key != view.suspend_key:
+            last = decisions[run.document_id][-1] if decisions[run.document_id] else None
+            payload: dict[str, object] | None = None
+            if last is not None and not pause_key.startswith("referral"):
+                payload = {"decision": last.decision, "reviewer": "govpub", "comment": last.comment,
+                           "confirmed_attribute": last.confirmed_attribute,
+                           "confirmed_ground": last.confirmed_ground}  # fmt: skip
+            resume_flow_run(UUID(view.flow_run_id), run_input=resume_input(payload))
+            report.resumed.append(run.document_id)
+
+
+def _cancel_voided(client: SyncPrefectClient, voided: list[ReviewRun], report: ReconcileReport) -> None:
+    """Waits of versions that were replaced: nobody will decide them."""
+    for run in voided:
+        flow_run = client.read_flow_run(UUID(run.flow_run_id or ""))
+        if flow_run.state is not None and flow_run.state.is_paused():
+            client.set_flow_run_state(flow_run.id, Cancelled(message="a newer version replaced it"), force=True)
+            report.cancelled.append(run.document_id)
+
+
+def _restart(run: ReviewRun) -> None:
+    """A new run for a version whose flow run died; it takes the review over."""
+    run_deployment(REVIEW_DEPLOYMENT, parameters={"document_id": run.document_id, "version": run.version},
+                   timeout=0)  # fmt: skip
+
+
+__all__ = ["ReconcileReport", "ReviewState", "reconcile_reviews", "start_review"]

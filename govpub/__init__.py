@@ -1,0 +1,1 @@
+"""govpub: publishes government information only after it has passed review."""

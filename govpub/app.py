@@ -1,0 +1,96 @@
+"""The composition root for commands: settings → engine, object store, first-use set-up."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from govpub.settings import Settings
+from schemas import AGENCY_CONFIG, load_json, validate
+from storage.db import make_engine, migrate, session_scope
+from storage.objectstore import S3ObjectStore
+from storage.repository.agencies import apply_agency_config, count_agencies
+from storage.seaweed import ManagedSeaweed
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> date:
+    """Today's date where the law counts days (Asia/Shanghai)."""
+    return datetime.now(SHANGHAI).date()
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """What a command works with."""
+
+    settings: Settings
+    engine: Engine
+    store: S3ObjectStore
+
+
+def sample_agency_config() -> dict[str, Any]:
+    """The bundled demo agency with a drafter and reviewers."""
+    raw = resources.files("govpub").joinpath("sample-agency.json").read_bytes()
+    config: dict[str, Any] = json.loads(raw)
+    return config
+
+
+def load_agency_config(raw: bytes) -> dict[str, Any]:
+    """Parse and validate an agency configuration file's bytes."""
+    config = load_json(raw)
+    validate(AGENCY_CONFIG, config)
+    checked: dict[str, Any] = config
+    return checked
+
+
+@contextmanager
+def open_store(settings: Settings, *, owner: str = "call") -> Iterator[S3ObjectStore]:
+    """The configured S3 endpoint, or the managed SeaweedFS (reused or started for the call)."""
+    cfg = settings.store
+    with ExitStack() as stack:
+        if cfg.endpoint:
+            store = S3ObjectStore.connect(
+                cfg.endpoint, access_key=cfg.access_key or "",
+                secret_key=cfg.secret_key.get_secret_value() if cfg.secret_key else "",
+                secure=cfg.secure, region=cfg.region,
+            )  # fmt: skip
+        else:
+            managed = ManagedSeaweed(
+                settings.data_dir / "s3", binary=cfg.weed_binary, owner=owner,
+                start_timeout=cfg.start_timeout, stop_timeout=cfg.stop_timeout,
+            )  # fmt: skip
+            endpoint = stack.enter_context(managed)
+            store = S3ObjectStore.connect(
+                endpoint.address, access_key=endpoint.access_key,
+                secret_key=endpoint.secret_key, secure=False, region=None,
+            )  # fmt: skip
+        store.ensure_bucket(cfg.private_bucket)
+        store.ensure_bucket(cfg.public_bucket)
+        yield store
+
+
+@contextmanager
+def open_app(settings: Settings, *, owner: str = "call", config: dict[str, Any] | None = None) -> Iterator[App]:
+    """Database migrated, buckets present, agency configured (the sample one on first use)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url, echo=settings.database.echo)
+    try:
+        migrate(engine)
+        with session_scope(engine) as session:
+            if config is not None:
+                apply_agency_config(session=session, config=config, actor="admin:init")
+            elif count_agencies(session=session) == 0:
+                apply_agency_config(session=session, config=sample_agency_config(), actor="system")
+        with open_store(settings, owner=owner) as store:
+            yield App(settings=settings, engine=engine, store=store)
+    finally:
+        engine.dispose()

@@ -1,0 +1,366 @@
+"""The ``govpub`` command (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from disclosure.attributes import DisclosureAttribute
+from disclosure.calendar import WorkingCalendar
+from disclosure.errors import (
+    AuditChainBroken,
+    ConfigurationError,
+    GovpubError,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    ServiceUnavailable,
+    Violation,
+)
+from disclosure.review import Decision, DecisionRequest, ReviewState
+from flows.intake import Intake
+from flows.review_service import EventSink, NoEvents, ReviewService
+from govpub.app import App, load_agency_config, open_app, today
+from govpub.reviewing import decide, resolve, waiting_items
+from govpub.samples import export_samples
+from govpub.screening import agency_screener, screen_files
+from govpub.settings import Settings, load_settings
+from govpub.stack import Stack, running_api, use_prefect
+from govpub.status import document_status
+from storage.db import session_scope
+from storage.models import utcnow
+from storage.repository.agencies import get_user
+from storage.repository.audit import verify_trail
+
+app = typer.Typer(help="govpub: publish government information only after review.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+sample_app = typer.Typer(help="Sample content from real agency documents.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(sample_app, name="sample")
+review_app = typer.Typer(help="Review decisions.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+out = Console()
+err = Console(stderr=True)
+
+EXIT_INVALID = 2
+EXIT_UNAVAILABLE = 3
+_EXIT_CODES: tuple[tuple[type[GovpubError], int], ...] = (
+    (InvalidInput, EXIT_INVALID),
+    (ConfigurationError, EXIT_INVALID),
+    (ServiceUnavailable, EXIT_UNAVAILABLE),
+    (NotFound, 1),
+    (RuleViolation, 1),
+    (AuditChainBroken, 1),
+)
+
+
+def _fail(exc: GovpubError) -> NoReturn:
+    if isinstance(exc, InvalidInput):
+        for violation in exc.violations:
+            err.print(str(violation), markup=False, highlight=False, soft_wrap=True)
+    else:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    code = next((c for kind, c in _EXIT_CODES if isinstance(exc, kind)), 1)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _app(config: dict[str, Any] | None = None) -> Iterator[App]:
+    settings: Settings = load_settings()
+    with open_app(settings, config=config) as opened:
+        yield opened
+
+
+def _review_service(opened: App) -> ReviewService:
+    """The review service; events go to Prefect when a server is running or configured."""
+    api = running_api(opened.settings)
+    events: EventSink = NoEvents()
+    if api is not None:
+        use_prefect(opened.settings, api)
+        from flows.prefect_events import PrefectEvents  # noqa: PLC0415 - imports prefect
+
+        events = PrefectEvents()
+    return ReviewService(engine=opened.engine, store=opened.store,
+                         private_bucket=opened.settings.store.private_bucket, events=events, today=today)  # fmt: skip
+
+
+def _handled(func: Callable[..., None]) -> Callable[..., None]:
+    """Turn govpub's typed errors into messages and exit codes; no tracebacks for users."""
+    import functools  # noqa: PLC0415
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        try:
+            func(*args, **kwargs)
+        except GovpubError as exc:
+            _fail(exc)
+
+    return wrapper
+
+
+@app.command()
+@_handled
+def init(
+    config: Annotated[Path | None, typer.Option(help="agency configuration (JSON)")] = None,
+) -> None:
+    """Set up the data directory, database, buckets and the agency with its users."""
+    loaded = None
+    if config is not None:
+        try:
+            raw = config.read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(f"{config}: {exc.strerror}") from None
+        loaded = load_agency_config(raw)
+    with _app(loaded) as opened:
+        out.print(f"initialised {opened.settings.data_dir.resolve()}")
+
+
+@app.command()
+@_handled
+def submit(
+    file: Annotated[Path, typer.Argument(help="submission JSON")],
+    attach: Annotated[list[Path] | None, typer.Option("--attach", help="attachment file")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="submit as this drafter")] = None,
+    revise: Annotated[str | None, typer.Option(help="submit a new version of this document")] = None,
+) -> None:
+    """Validate and submit a document; prints the document id as the last line."""
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"{file}: {exc.strerror}") from None
+    with _app() as opened:
+        intake = Intake(engine=opened.engine, store=opened.store,
+                        private_bucket=opened.settings.store.private_bucket)  # fmt: skip
+        result = intake.submit(raw, files=attach or [], actor=as_user, revise=revise,
+                               beside=file.parent, today=today())  # fmt: skip
+        if result.created:
+            announce_submitted(opened, result.document_id, result.version)
+    if not result.created:
+        err.print(f"unchanged: this content is already version {result.version} of the document")
+    out.print(result.document_id, highlight=False)
+
+
+@app.command()
+@_handled
+def status(
+    document_id: Annotated[str, typer.Argument(metavar="DOC")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Show a document's state, versions and audit history."""
+    with _app() as opened, session_scope(opened.engine) as session:
+        info = document_status(session=session, document_id=document_id)
+    if as_json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(f"[bold]{info['title']}[/bold]  ({info['id']})")
+    out.print(f"state: {info['state']}   attribute: {info['attribute']}   "
+              f"drafter: {info['drafter']}   发文字号: {info['doc_number'] or '—'}")  # fmt: skip
+    versions = Table("version", "content sha256", "attachments", "submitted", title="versions")
+    for v in info["versions"]:
+        versions.add_row(str(v["number"]), v["content_sha256"][:16] + "…",
+                         str(len(v["attachments"])), v["created_at"])  # fmt: skip
+    out.print(versions)
+    history = Table("#", "when", "who", "what", "reason", title="audit history")
+    for e in info["audit"]:
+        history.add_row(str(e["sequence"]), e["occurred_at"], e["actor"], e["action"], e["reason"] or "")
+    out.print(history)
+
+
+@app.command()
+@_handled
+def screen(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="files to screen")],
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+) -> None:
+    """Screen files for personal data, secrecy markings and negative-list terms."""
+    contents = []
+    for path in files:
+        try:
+            contents.append((str(path), path.read_bytes(), None))
+        except OSError as exc:
+            raise ConfigurationError(f"{path}: {exc.strerror}") from None
+    with _app() as opened, session_scope(opened.engine) as session:
+        screener = agency_screener(session=session, agency_id=None, today=today())
+        findings = screen_files(screener, contents)
+    if as_json:
+        sys.stdout.write(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("file", "detector", "where", "masked", "note", title=f"{len(findings)} finding(s)")
+    for f in findings:
+        where = ", ".join(f"{k} {v}" for k, v in f.location.items() if k not in {"start", "end"})
+        table.add_row(f.source, f.detector.value, where, f.masked, f.note)
+    out.print(table)
+
+
+@audit_app.command("verify")
+@_handled
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 naming the first broken record."""
+    with _app() as opened, session_scope(opened.engine) as session:
+        count = verify_trail(session=session)
+    out.print(f"audit trail intact: {count} events")
+
+
+@sample_app.command("export")
+@_handled
+def sample_export(
+    directory: Annotated[Path, typer.Argument(metavar="DIR")],
+    corpus: Annotated[Path | None, typer.Option(help="corpus directory with index.json")] = None,
+    drafter: Annotated[str, typer.Option(help="drafter named in the submissions")] = "drafter",
+) -> None:
+    """Write the corpus as ready-to-submit files: DIR/<name>.json plus attachments."""
+    for path in export_samples(directory, corpus, drafter=drafter):
+        out.print(str(path), highlight=False)
+
+
+@app.command()
+@_handled
+def demo() -> None:
+    """Run the corpus through review on embedded defaults: one returned and resubmitted, one rejected."""
+    from flows.prefect_events import PrefectEvents  # noqa: PLC0415
+    from govpub.demo import run_demo  # noqa: PLC0415
+
+    settings = load_settings()
+    api = running_api(settings)
+    with open_app(settings, owner="call" if api else "serve") as opened:
+        stack = None if api else Stack(settings)
+        try:
+            if stack is not None:
+                out.print("starting the embedded stack (SeaweedFS, Prefect server, worker)…")
+                api = stack.start()
+            assert api is not None  # noqa: S101 - started above
+            use_prefect(settings, api)
+            service = ReviewService(engine=opened.engine, store=opened.store,
+                                    private_bucket=settings.store.private_bucket, events=PrefectEvents(),
+                                    today=today)  # fmt: skip
+
+            def announce(document_id: str, version: int) -> None:
+                announce_submitted(opened, document_id, version)
+
+            completed = run_demo(opened, service, announce, out)
+        finally:
+            if stack is not None:
+                stack.stop()
+        with session_scope(opened.engine) as session:
+            count = verify_trail(session=session)
+        out.print(f"audit trail intact: {count} events")
+    if not completed:
+        raise ServiceUnavailable("the demonstration did not finish in time")
+
+
+def announce_submitted(opened: App, document_id: str, version: int) -> None:
+    """Emit govpub.document.submitted (the review deployment's trigger) if Prefect is up."""
+    _review_service(opened)._events.emit(  # noqa: SLF001 - the same sink the service uses
+        "govpub.document.submitted", document_id=document_id, version=version, payload={}
+    )
+
+
+@review_app.command("list")
+@_handled
+def review_list(
+    as_user: Annotated[str | None, typer.Option("--as", help="only what waits for this reviewer")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """What waits for review, oldest first, with waiting time, holders and screening findings."""
+    with _app() as opened, session_scope(opened.engine) as session:
+        user = get_user(session=session, username=as_user) if as_user else None
+        items = waiting_items(session=session, user=user, now=utcnow(), calendar=WorkingCalendar())
+    if as_json:
+        sys.stdout.write(json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("document", "title", "v", "level", "waiting", "due", "held by", "findings",
+                  title=f"{len(items)} waiting")  # fmt: skip
+    for i in items:
+        due = f"{i.due_on}{' (provisional)' if i.due_provisional else ''}{' OVERDUE' if i.overdue else ''}"
+        table.add_row(i.document_id, i.title[:30], str(i.version), i.level,
+                      f"{i.waited_hours:.1f} h / {i.working_days_waited} wd", due if i.due_on else "—",
+                      ", ".join(i.holders), ", ".join(f"{k} {v}" for k, v in i.findings.items()) or "—")  # fmt: skip
+    out.print(table)
+
+
+def _decision_command(decision: Decision) -> Callable[..., None]:
+    def command(
+        document_id: Annotated[str, typer.Argument(metavar="DOC")],
+        as_user: Annotated[str, typer.Option("--as", help="the reviewer")],
+        comment: Annotated[str, typer.Option(help="comment (required to return, reject, refer)")] = "",
+        attribute: Annotated[
+            str | None,
+            typer.Option(help="last level: confirmed attribute (proactive, on_application, withheld)"),
+        ] = None,
+        ground: Annotated[str | None, typer.Option(help="last level: legal ground if not proactive")] = None,
+    ) -> None:
+        try:
+            confirmed = DisclosureAttribute(attribute) if attribute else None
+        except ValueError:
+            raise InvalidInput([Violation("--attribute", "must be proactive, on_application or withheld")]) from None
+        request = DecisionRequest(decision=decision, reviewer=as_user, comment=comment,
+                                  confirmed_attribute=confirmed, confirmed_ground=ground)  # fmt: skip
+        with _app() as opened:
+            view = decide(_review_service(opened), document_id, request)
+        out.print(f"{decision.value} recorded for {document_id} v{view.version}; review now {view.state.value}"
+                  + (f" at {view.level.name}" if view.state is ReviewState.WAITING and view.level else ""))  # fmt: skip
+
+    command.__doc__ = f"{decision.value.capitalize()} the document at the level waiting now."
+    return command
+
+
+for _decision in Decision:
+    review_app.command(_decision.value)(_handled(_decision_command(_decision)))
+
+
+@review_app.command("resolve")
+@_handled
+def review_resolve(
+    document_id: Annotated[str, typer.Argument(metavar="DOC")],
+    as_user: Annotated[str, typer.Option("--as", help="disclosure office member recording the answer")],
+    cleared: Annotated[bool, typer.Option("--cleared/--not-cleared", help="the secrecy administration's answer")],
+    comment: Annotated[str, typer.Option(help="the answer's reference and content")],
+) -> None:
+    """Record the secrecy administration's answer on a referred document."""
+    with _app() as opened:
+        view = resolve(_review_service(opened), document_id, actor=as_user, cleared=cleared, comment=comment)
+    out.print(f"answer recorded for {document_id}; review now {view.state.value}")
+
+
+@app.command()
+@_handled
+def serve() -> None:
+    """Run the embedded stack (managed S3, Prefect server, work pool, deployments, worker) until Ctrl-C."""
+    import signal as _signal  # noqa: PLC0415
+    import time as _time  # noqa: PLC0415
+
+    settings = load_settings()
+    stopping = []
+    for signum in (_signal.SIGINT, _signal.SIGTERM):  # also when started in the background
+        _signal.signal(signum, lambda *_: stopping.append(True))
+    with open_app(settings, owner="serve"):
+        stack = Stack(settings)
+        try:
+            api = stack.start()
+            out.print(f"govpub is serving: Prefect API {api} (UI at {api.removesuffix('/api')}); Ctrl-C stops")
+            while not stopping:
+                dead = stack.check()
+                if dead:
+                    raise ServiceUnavailable(
+                        f"the {dead} exited; see {settings.data_dir / 'prefect' / (dead + '.log')}"
+                    )
+                _time.sleep(1)
+        finally:
+            out.print("stopping…")
+            stack.stop()
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,134 @@
+"""`govpub demo`: the corpus through the whole review path, decided the way reviewers would."""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+from rich.console import Console
+from rich.table import Table
+
+from disclosure.attributes import DisclosureAttribute
+from disclosure.errors import ServiceUnavailable
+from disclosure.review import Decision, DecisionRequest, ReviewState
+from flows.intake import Intake
+from flows.review_service import ReviewService, RunView
+from govpub.app import App, today
+from govpub.reviewing import decide
+from govpub.samples import Sample, load_samples
+
+REVIEWERS = {"初审": "reviewer1", "复审": "reviewer2", "保密审查": "secrecy", "终审": "leader"}
+
+
+@dataclass
+class Plan:
+    """What the demo does with one document."""
+
+    name: str
+    document_id: str
+    return_once: bool = False
+    reject: bool = False
+    log: list[str] = field(default_factory=list)
+
+
+def _suspended_on(view: RunView) -> bool:
+    """Whether the flow run is waiting (suspended) on the run's current key."""
+    from prefect.client.orchestration import get_client  # noqa: PLC0415
+
+    if view.flow_run_id is None:
+        return False
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(view.flow_run_id)).state
+    return bool(state and state.is_paused() and state.state_details.pause_key == view.suspend_key)
+
+
+def run_demo(
+    opened: App,
+    service: ReviewService,
+    announce: Callable[[str, int], None],
+    console: Console,
+    timeout: float = 1200,
+) -> bool:
+    """Submit the corpus and decide every step; True when every document reached its end state."""
+    intake = Intake(engine=opened.engine, store=opened.store, private_bucket=opened.settings.store.private_bucket)
+    plans: list[Plan] = []
+    samples = load_samples()
+    with tempfile.TemporaryDirectory() as scratch:
+        for index, sample in enumerate(samples):
+            data = copy.deepcopy(sample.submission)
+            data["summary"] = data["summary"][:90] + f"（演示{int(time.time()) % 100000}）"
+            path = Path(scratch) / f"{sample.name}.json"
+            path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+            for name, content in sample.files.items():
+                (Path(scratch) / name).write_bytes(content)
+            result = intake.submit(path.read_bytes(), beside=path.parent, today=today())
+            announce(result.document_id, result.version)
+            plans.append(Plan(sample.name, result.document_id, return_once=index == 0, reject=index == 1))
+            console.print(f"submitted [bold]{sample.name}[/bold] → {result.document_id}")
+        deadline = time.monotonic() + timeout
+        pending = {p.document_id: p for p in plans}
+        while pending and time.monotonic() < deadline:
+            for plan in list(pending.values()):
+                if _step(plan, service, intake, samples, scratch, console, announce):
+                    del pending[plan.document_id]
+            time.sleep(0.5)
+    table = Table("document", "id", "result", "steps", title="demo")
+    for plan in plans:
+        view = service.current(plan.document_id)
+        table.add_row(plan.name, plan.document_id, view.state.value if view else "not started", " → ".join(plan.log))
+    console.print(table)
+    return not pending
+
+
+def _step(  # noqa: PLR0917 - one demo step needs its whole context
+    plan: Plan,
+    service: ReviewService,
+    intake: Intake,
+    samples: list[Sample],
+    scratch: str,
+    console: Console,
+    announce: Callable[[str, int], None],
+) -> bool:
+    """Act on one document if it waits; True when it has reached its end."""
+    view = service.current(plan.document_id)
+    if view is None:
+        return False
+    if view.state in {ReviewState.APPROVED, ReviewState.REJECTED}:
+        return True
+    if view.state is ReviewState.RETURNED:
+        sample = next(s for s in samples if s.name == plan.name)
+        data = copy.deepcopy(sample.submission)
+        data["summary"] = "（已按审核意见修改）" + data["summary"][:80]
+        result = intake.submit(json.dumps(data, ensure_ascii=False).encode(), beside=Path(scratch),
+                               revise=plan.document_id, today=today())  # fmt: skip
+        announce(plan.document_id, result.version)
+        plan.log.append(f"resubmitted v{result.version}")
+        console.print(f"{plan.name}: drafter resubmitted as version {result.version}")
+        return False
+    if view.state is not ReviewState.WAITING or view.level is None or not _suspended_on(view):
+        return False
+    level = view.level.name
+    reviewer = REVIEWERS.get(level, "leader")
+    last = view.position == len(view.levels) - 1
+    if plan.return_once and view.version == 1:
+        request = DecisionRequest(Decision.RETURN, reviewer, comment="概述需补充发布机构，请修改后重新报送")
+    elif plan.reject and last:
+        request = DecisionRequest(Decision.REJECT, reviewer, comment="内容已过时效，不再公开")
+    elif last:
+        request = DecisionRequest(Decision.APPROVE, reviewer, comment="同意公开",
+                                  confirmed_attribute=DisclosureAttribute.PROACTIVE)  # fmt: skip
+    else:
+        request = DecisionRequest(Decision.APPROVE, reviewer, comment="同意")
+    try:
+        decide(service, plan.document_id, request)
+    except ServiceUnavailable as exc:
+        console.print(f"[yellow]{plan.name}: {exc}[/yellow]")
+    plan.log.append(f"{level}:{request.decision.value}")
+    console.print(f"{plan.name}: {level} {request.decision.value} by {reviewer}")
+    return False

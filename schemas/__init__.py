@@ -1,0 +1,19 @@
+"""JSON Schema (draft 2020-12) contracts and the one validator that reports every violation."""
+
+from schemas.validation import (
+    AGENCY_CONFIG,
+    DOCUMENT_SUBMISSION,
+    INTERPRETATION,
+    load_json,
+    schema,
+    validate,
+)
+
+__all__ = [
+    "AGENCY_CONFIG",
+    "DOCUMENT_SUBMISSION",
+    "INTERPRETATION",
+    "load_json",
+    "schema",
+    "validate",
+]

@@ -1,0 +1,1 @@
+"""Persistence: database tables and repository functions, migrations, S3 object storage."""

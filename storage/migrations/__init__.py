@@ -1,0 +1,1 @@
+"""Alembic migration history of govpub's database."""

@@ -1,0 +1,217 @@
+"""SQLModel tables. Enum values are stored as their string values, validated before rows are built."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _ts(*, nullable: bool = False) -> Any:  # noqa: ANN401 - SQLModel's Field returns Any
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class Agency(SQLModel, table=True):
+    """An issuing agency (机关) and its catalogue settings."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=100)
+    org_code: str = Field(max_length=18)
+    index_template: str = Field(max_length=100)
+    published_contacts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class User(SQLModel, table=True):
+    """A person (or channel account) who acts in govpub."""
+
+    __tablename__ = "govpub_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    username: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=100)
+    department: str = Field(default="", max_length=100)
+    active: bool = True
+
+
+class UserRole(SQLModel, table=True):
+    """A role a user holds; reviewers hold one row per review level."""
+
+    __table_args__ = (UniqueConstraint("user_id", "role", "level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="govpub_user.id", index=True)
+    role: str = Field(max_length=32)
+    level: str = Field(default="", max_length=40)
+
+
+class Document(SQLModel, table=True):
+    """A document or interpretation, with the fields that identify it and its state."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    item_type: str = Field(default="document", max_length=20)
+    interprets_id: str | None = Field(default=None, foreign_key="document.id", index=True)
+    title: str = Field(max_length=200)
+    doc_number: str | None = Field(default=None, max_length=60)
+    kind: str = Field(max_length=32)
+    category: str = Field(max_length=100)
+    attribute: str = Field(max_length=20)
+    grade: str = Field(default="ordinary", max_length=20)
+    state: str = Field(max_length=20, index=True)
+    drafter_id: int = Field(foreign_key="govpub_user.id", index=True)
+    current_version: int = 1
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class DocumentVersion(SQLModel, table=True):
+    """One submitted content of a document; approvals bind to its content hash."""
+
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    number: int
+    content_sha256: str = Field(max_length=64, index=True)
+    submission: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    submission_key: str = Field(max_length=300)
+    body_key: str = Field(max_length=300)
+    created_by: int = Field(foreign_key="govpub_user.id")
+    created_at: datetime = _ts()
+
+
+class Attachment(SQLModel, table=True):
+    """A file attached to a version; its bytes are stored once per sha256."""
+
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="document_version.id", index=True)
+    position: int
+    file_name: str = Field(max_length=255)
+    media_type: str = Field(max_length=127)
+    size: int
+    sha256: str = Field(max_length=64, index=True)
+    object_key: str = Field(max_length=300)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only record of a state change; ``hash`` covers ``prev_hash``."""
+
+    __tablename__ = "audit_event"
+
+    sequence: int = Field(primary_key=True)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
+    entity_type: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64, index=True)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    reason: str | None = None
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The single row locked while appending, so concurrent writers cannot fork the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    sequence: int = 0
+    hash: str = Field(max_length=64)
+
+
+class NegativeTerm(SQLModel, table=True):
+    """An entry of an agency's negative list (负面清单) with its legal ground."""
+
+    __tablename__ = "negative_term"
+    __table_args__ = (UniqueConstraint("agency_id", "term"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    term: str = Field(max_length=200)
+    ground: str = Field(max_length=200)
+    owner: str = Field(default="", max_length=100)
+    reviewed_on: str = Field(default="", max_length=10)
+
+
+class ReviewChain(SQLModel, table=True):
+    """The ordered review levels for a category (or '*') and grade."""
+
+    __tablename__ = "review_chain"
+    __table_args__ = (UniqueConstraint("agency_id", "category", "grade"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    category: str = Field(max_length=100)
+    grade: str = Field(max_length=20)
+    levels: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ScreeningFinding(SQLModel, table=True):
+    """A screening finding on one version; masked, never the raw value."""
+
+    __tablename__ = "screening_finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    version: int
+    detector: str = Field(max_length=32)
+    source: str = Field(max_length=255)
+    location: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    masked: str = Field(max_length=255)
+    note: str = Field(default="", max_length=255)
+
+
+class ReviewRun(SQLModel, table=True):
+    """The review of one version: its chain, where it waits, and the Prefect flow run driving it."""
+
+    __tablename__ = "review_run"
+    __table_args__ = (UniqueConstraint("document_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    version: int
+    content_sha256: str = Field(max_length=64)
+    grade: str = Field(max_length=20)
+    levels: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(max_length=20, index=True)
+    position: int = 0
+    attempt: int = 0
+    flow_run_id: str | None = Field(default=None, max_length=36)
+    waiting_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = _ts()
+
+
+class ReviewDecision(SQLModel, table=True):
+    """One reviewer's decision at one level of one version, bound to the content it saw."""
+
+    __tablename__ = "review_decision"
+    __table_args__ = (UniqueConstraint("document_id", "version", "level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    version: int
+    level: str = Field(max_length=40)
+    position: int
+    decision: str = Field(max_length=20)
+    reviewer_id: int = Field(foreign_key="govpub_user.id")
+    comment: str = Field(default="", max_length=2000)
+    content_sha256: str = Field(max_length=64)
+    confirmed_attribute: str | None = Field(default=None, max_length=20)
+    confirmed_ground: str | None = Field(default=None, max_length=200)
+    via: str = Field(max_length=10)
+    decided_at: datetime = _ts()

@@ -1,0 +1,163 @@
+"""The ObjectStore protocol and its S3 implementation on the minio SDK.
+
+Works with MinIO, SeaweedFS and AWS S3. User metadata must be ASCII (S3 sends it as HTTP
+headers); Chinese text belongs in the database or a JSON object, never in ``x-amz-meta-*``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from minio import Minio
+from minio.error import S3Error
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from disclosure.errors import ObjectNotFound, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+_MISSING = frozenset({"NoSuchKey", "NoSuchObject"})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """What the store says about one object."""
+
+    key: str
+    size: int
+    metadata: Mapping[str, str]
+
+
+class ObjectStore(Protocol):
+    """What govpub needs from object storage."""
+
+    def ensure_bucket(self, bucket: str) -> None:
+        """Create the bucket if it does not exist."""
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        length: int,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Store an object (replacing any under the same key)."""
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """Read a whole object; raise ObjectNotFound if absent."""
+
+    def stat(self, bucket: str, key: str) -> StoredObject | None:
+        """Describe an object, or None if absent."""
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove an object if present."""
+
+    def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
+        """Keys under a prefix, recursively."""
+
+
+def check_ascii_metadata(metadata: Mapping[str, object]) -> None:
+    """Refuse metadata S3 cannot carry: every key and value must be printable ASCII."""
+    for name, value in metadata.items():
+        text = str(value)
+        if not (name.isascii() and text.isascii() and name.isprintable() and text.isprintable()):
+            raise ValueError(f"S3 metadata must be printable ASCII: {name!r}")
+
+
+class S3ObjectStore:
+    """ObjectStore on any S3 endpoint, through an injected minio client."""
+
+    def __init__(self, client: Minio) -> None:
+        self._client = client
+
+    @classmethod
+    def connect(
+        cls, endpoint: str, *, access_key: str, secret_key: str, secure: bool, region: str | None
+    ) -> S3ObjectStore:
+        """Build the minio client for an endpoint."""
+        return cls(Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region))
+
+    def ensure_bucket(self, bucket: str) -> None:
+        """Create the bucket if it does not exist."""
+        with _translated(bucket):
+            if not self._client.bucket_exists(bucket):
+                try:
+                    self._client.make_bucket(bucket)
+                except S3Error as exc:
+                    if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                        raise
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        length: int,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Store an object (replacing any under the same key)."""
+        meta: dict[str, str | list[str] | tuple[str]] = dict(metadata or {})
+        check_ascii_metadata(meta)
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        with _translated(bucket, key):
+            self._client.put_object(bucket, key, stream, length, content_type=content_type, metadata=meta or None)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """Read a whole object; raise ObjectNotFound if absent."""
+        with _translated(bucket, key):
+            response = self._client.get_object(bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+    def stat(self, bucket: str, key: str) -> StoredObject | None:
+        """Describe an object, or None if absent."""
+        try:
+            with _translated(bucket, key):
+                found = self._client.stat_object(bucket, key)
+        except ObjectNotFound:
+            return None
+        meta = {
+            name.lower().removeprefix("x-amz-meta-"): value
+            for name, value in (found.metadata or {}).items()
+            if name.lower().startswith("x-amz-meta-")
+        }
+        return StoredObject(key=key, size=found.size or 0, metadata=meta)
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove an object if present."""
+        with _translated(bucket, key):
+            self._client.remove_object(bucket, key)
+
+    def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
+        """Keys under a prefix, recursively."""
+        with _translated(bucket, prefix):
+            for item in self._client.list_objects(bucket, prefix=prefix, recursive=True):
+                if item.object_name is not None:
+                    yield item.object_name
+
+
+class _translated:  # noqa: N801 - used as a context manager, reads like a phrase
+    """Translate the store errors we expect; re-raise everything else untouched."""
+
+    def __init__(self, bucket: str, key: str = "") -> None:
+        self._where = f"{bucket}/{key}"
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        if isinstance(exc, S3Error) and exc.code in _MISSING:
+            raise ObjectNotFound(self._where) from None
+        if isinstance(exc, Urllib3Error | ConnectionError):
+            raise ServiceUnavailable(f"object store unreachable ({self._where}): {exc}") from exc

@@ -1,0 +1,1 @@
+"""Repository functions: verb-first, keyword-only, each receives its database session."""

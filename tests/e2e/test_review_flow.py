@@ -1,0 +1,143 @@
+"""A document through a three-level chain on a real Prefect server, worker and deployments.
+
+The CLI path (record, then resume) and the Prefect UI path (resume with typed input, checked by
+the same rules in the flow) are both exercised, with a refused self-review, a refused repeat
+decision, an invalid resume input and an unauthorised resume-form decision.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from tests.conftest import poll_until
+
+GOVPUB = shutil.which("govpub", path=str(Path(sys.executable).parent))
+CHAIN = [{"name": "初审"}, {"name": "复审"}, {"name": "终审", "time_limit_days": 3}]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, seaweed, postgres_dsn):
+    """govpub's embedded stack with a PostgreSQL-backed Prefect server, for this module."""
+    from govpub.app import open_app, sample_agency_config
+    from govpub.settings import load_settings
+    from govpub.stack import Stack, use_prefect
+
+    data = tmp_path_factory.mktemp("stack")
+    prefect_db = f"prefect_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{prefect_db}"')
+    base = postgres_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    env = {
+        "GOVPUB_DATA_DIR": str(data / "var"),
+        "GOVPUB_DATABASE_URL": f"sqlite:///{data / 'govpub.db'}",
+        "GOVPUB_STORE_ENDPOINT": seaweed.address,
+        "GOVPUB_STORE_ACCESS_KEY": seaweed.access_key,
+        "GOVPUB_STORE_SECRET_KEY": seaweed.secret_key,
+        "GOVPUB_STORE_BUCKET_PREFIX": f"t{uuid.uuid4().hex[:8]}-",
+        "GOVPUB_PREFECT_DATABASE_URL": f"{base}/{prefect_db}",
+        "GOVPUB_PREFECT_WORKER_POLL_SECONDS": "1",
+        "COLUMNS": "200",
+    }
+    saved = dict(os.environ)
+    os.environ.update(env)
+    config = sample_agency_config()
+    config["review_chains"] = [{"category": "*", "grade": g, "levels": CHAIN}
+                               for g in ("ordinary", "important", "sensitive")]  # fmt: skip
+    settings = load_settings()
+    running = Stack(settings)
+    try:
+        with open_app(settings, config=config):
+            api = running.start()
+            use_prefect(settings, api)
+            yield {**os.environ, **env, "PREFECT_API_URL": api}
+    finally:
+        running.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
+
+
+def govpub(env, *args):
+    return subprocess.run([GOVPUB, *args], env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def waiting(env, level, attempt=0):
+    """The review item once its flow run is suspended on the key for ``level`` and ``attempt``."""
+    from prefect.client.orchestration import get_client
+
+    listed = govpub(env, "review", "list", "--json")
+    items = [i for i in json.loads(listed.stdout or "[]") if i["level"] == level]
+    if not items:
+        return None
+    from flows.runtime import review_service
+
+    view = review_service().current(items[0]["document_id"])
+    if view is None or view.flow_run_id is None or view.attempt != attempt:
+        return None
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(view.flow_run_id)).state
+    if state and state.is_paused() and state.state_details.pause_key == view.suspend_key:
+        return items[0] | {"flow_run_id": view.flow_run_id}
+    return None
+
+
+def test_three_level_chain_by_cli_and_resume_form(stack, tmp_path):
+    from prefect.flow_runs import resume_flow_run
+
+    env = stack
+    assert govpub(env, "sample", "export", str(tmp_path)).returncode == 0
+    submitted = govpub(env, "submit", str(tmp_path / "zhejiang-civil-affairs-2020-key-work.json"))
+    assert submitted.returncode == 0, submitted.stderr
+    doc = submitted.stdout.split()[-1]
+
+    first = poll_until(lambda: waiting(env, "初审"), what="初审 waiting")
+    assert first["document_id"] == doc
+    assert "reviewer1" in first["holders"]
+    assert "drafter" not in first["holders"]
+    mine = json.loads(govpub(env, "review", "list", "--as", "reviewer1", "--json").stdout)
+    assert [i["document_id"] for i in mine] == [doc]
+    assert json.loads(govpub(env, "review", "list", "--as", "reviewer2", "--json").stdout) == []
+
+    self_review = govpub(env, "review", "approve", doc, "--as", "drafter")
+    assert self_review.returncode == 1
+    assert "drafter may not review" in self_review.stderr
+    approved = govpub(env, "review", "approve", doc, "--as", "reviewer1", "--comment", "同意")
+    assert approved.returncode == 0, approved.stderr
+    again = govpub(env, "review", "approve", doc, "--as", "reviewer1", "--comment", "同意")
+    assert again.returncode == 1  # 初审 is decided; reviewer1 cannot decide the next level either
+
+    second = poll_until(lambda: waiting(env, "复审"), what="复审 waiting")
+    run_id = UUID(second["flow_run_id"])
+    with pytest.raises(RuntimeError, match="decision"):  # the server validates the typed input
+        resume_flow_run(run_id, run_input={"decision": "maybe", "reviewer": "reviewer2"})
+    assert waiting(env, "复审") is not None  # still waiting on the same key
+
+    # the resume form, by someone without the level: checked by the flow and refused
+    resume_flow_run(run_id, run_input={"decision": "approve", "reviewer": "reviewer1"})
+    poll_until(lambda: waiting(env, "复审", attempt=1), what="复审 waiting again after a refusal")
+    # the resume form, by the right reviewer: recorded through the same rules
+    resume_flow_run(run_id, run_input={"decision": "approve", "reviewer": "reviewer2", "comment": "同意"})
+    poll_until(lambda: waiting(env, "终审"), what="终审 waiting")
+
+    missing_attribute = govpub(env, "review", "approve", doc, "--as", "leader")
+    assert missing_attribute.returncode == 1
+    assert "confirm the disclosure attribute" in missing_attribute.stderr
+    final = govpub(env, "review", "approve", doc, "--as", "leader", "--attribute", "proactive", "--comment", "同意公开")
+    assert final.returncode == 0, final.stderr
+
+    status = json.loads(govpub(env, "status", doc, "--json").stdout)
+    assert (status["state"], status["attribute"]) == ("approved", "proactive")
+    actions = [e["action"] for e in status["audit"]]
+    assert actions.count("review.decided") == 2
+    assert "review.refused" in actions
+    assert actions[-1] == "document.approved"
+    assert govpub(env, "audit", "verify").returncode == 0

@@ -1,0 +1,52 @@
+"""The S3 adapter against a real SeaweedFS through the minio SDK."""
+
+import pytest
+
+from disclosure.errors import ObjectNotFound, ServiceUnavailable
+from storage.objectstore import S3ObjectStore
+
+
+def test_put_get_stat_list_delete(store, bucket_prefix):
+    bucket = bucket_prefix + "b"
+    store.ensure_bucket(bucket)
+    store.ensure_bucket(bucket)  # idempotent
+    body = "政務(wù)公开".encode()
+    store.put(bucket, "drafts/d/1/body.txt", body, length=len(body),
+              content_type="text/plain; charset=utf-8", metadata={"sha256": "abc"})  # fmt: skip
+    assert store.get(bucket, "drafts/d/1/body.txt") == body
+    found = store.stat(bucket, "drafts/d/1/body.txt")
+    assert found is not None
+    assert found.size == len(body)
+    assert found.metadata == {"sha256": "abc"}
+    assert list(store.list_keys(bucket, "drafts/")) == ["drafts/d/1/body.txt"]
+    store.delete(bucket, "drafts/d/1/body.txt")
+    assert store.stat(bucket, "drafts/d/1/body.txt") is None
+    with pytest.raises(ObjectNotFound):
+        store.get(bucket, "drafts/d/1/body.txt")
+
+
+def test_chinese_metadata_is_refused_before_any_request(store, bucket_prefix):
+    bucket = bucket_prefix + "b"
+    store.ensure_bucket(bucket)
+    with pytest.raises(ValueError, match="ASCII"):
+        store.put(bucket, "k", b"x", length=1, content_type="text/plain", metadata={"title": "标题"})
+    assert list(store.list_keys(bucket)) == []
+
+
+def test_unreachable_endpoint_is_service_unavailable():
+    from minio import Minio
+    from urllib3 import PoolManager, Timeout
+
+    client = Minio("127.0.0.1:9", access_key="a", secret_key="b", secure=False,
+                   http_client=PoolManager(timeout=Timeout(1), retries=False))  # fmt: skip
+    with pytest.raises(ServiceUnavailable):
+        S3ObjectStore(client).ensure_bucket("govpub-private")
+
+
+def test_wrong_credentials_are_refused(seaweed):
+    from minio.error import S3Error
+
+    wrong = S3ObjectStore.connect(seaweed.address, access_key="nobody", secret_key="nothing12",
+                                  secure=False, region=None)  # fmt: skip
+    with pytest.raises(S3Error):
+        wrong.ensure_bucket("anything")

@@ -1,0 +1,53 @@
+"""Text extraction for screening: where leaks hide (tables, cells), in the formats agencies use."""
+
+import io
+from datetime import date
+
+import docx
+import openpyxl
+import pytest
+
+from disclosure.errors import InvalidInput
+from disclosure.screening import Screener
+from govpub.extract import segments
+
+ID = "11010519491231002X"
+screener = Screener(today=date(2026, 11, 23))
+
+
+def found(name, data):
+    return [(f.detector.value, f.location) for f in screener.screen(segments(name, data))]
+
+
+def test_docx_table_cell():
+    document = docx.Document()
+    document.add_paragraph("关于发放补贴的公示")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(1, 1).text = f"身份证号 {ID}"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    ((detector, location),) = found("公示.docx", buffer.getvalue())
+    assert detector == "resident_id"
+    assert (location["table"], location["cell"]) == (1, "R2C2")
+
+
+def test_xlsx_numbers_stored_as_numbers_are_read():
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["手机", 13912345678])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert found("名单.xlsx", buffer.getvalue())[0][0] == "mobile"
+
+
+def test_html_text_and_gb18030_text():
+    assert (
+        found("a.html", f"<p>身份证<b>{ID}</b></p><script>var x='13912345678'</script>".encode())[0][0] == "resident_id"
+    )
+    assert [d for d, _ in found("gbk.txt", f"手机：13912345678，{ID}".encode("gb18030"))] == ["mobile", "resident_id"]
+
+
+def test_unreadable_files_are_named():
+    with pytest.raises(InvalidInput, match="cannot read text"):
+        list(segments("photo.jpg", b"\xff\xd8\xff"))
+    with pytest.raises(InvalidInput, match="not a readable"):
+        list(segments("broken.xlsx", b"not a zip"))
