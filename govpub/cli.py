@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -15,7 +16,6 @@ from rich.console import Console
 from rich.table import Table
 
 from disclosure.attributes import DisclosureAttribute
-from disclosure.calendar import WorkingCalendar
 from disclosure.errors import (
     AuditChainBroken,
     ConfigurationError,
@@ -30,6 +30,7 @@ from disclosure.review import Decision, DecisionRequest, ReviewState
 from flows.intake import Intake
 from flows.review_service import EventSink, NoEvents, ReviewService
 from govpub.app import App, load_agency_config, open_app, today
+from govpub.calendar import load_calendar, parse_overrides
 from govpub.reviewing import decide, resolve, waiting_items
 from govpub.samples import export_samples
 from govpub.screening import agency_screener, screen_files
@@ -49,6 +50,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sample_app, name="sample")
 review_app = typer.Typer(help="Review decisions.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
+calendar_app = typer.Typer(help="Chinese working days (holidays and make-up working days).", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
 out = Console()
 err = Console(stderr=True)
 
@@ -274,7 +277,7 @@ def review_list(
     """What waits for review, oldest first, with waiting time, holders and screening findings."""
     with _app() as opened, session_scope(opened.engine) as session:
         user = get_user(session=session, username=as_user) if as_user else None
-        items = waiting_items(session=session, user=user, now=utcnow(), calendar=WorkingCalendar())
+        items = waiting_items(session=session, user=user, now=utcnow(), calendar=load_calendar(opened.settings))
     if as_json:
         sys.stdout.write(json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=2) + "\n")
         return
@@ -358,6 +361,59 @@ def serve() -> None:
         finally:
             out.print("stopping…")
             stack.stop()
+
+
+def _parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput([Violation(name, f"{value!r} is not a date (YYYY-MM-DD)")]) from None
+
+
+@calendar_app.command("add")
+@_handled
+def calendar_add(
+    day: Annotated[str, typer.Argument(metavar="DATE", help="start date, YYYY-MM-DD")],
+    days: Annotated[str, typer.Argument(metavar="N", help="working days to add (0 = DATE or the next working day)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the computation as JSON")] = False,
+    explain: Annotated[bool, typer.Option(help="also print how the date was computed (stderr)")] = False,
+) -> None:
+    """Print the date N working days after DATE (the start day itself not counted)."""
+    start = _parse_day(day, "DATE")
+    if not days.isdigit():
+        raise InvalidInput([Violation("N", f"{days!r} is not a whole number of working days (0 or more)")])
+    result = load_calendar(load_settings()).add_working_days(start, int(days))
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    sys.stdout.write(result.value.isoformat() + "\n")
+    if explain or result.provisional:
+        err.print(result.explanation(), markup=False, highlight=False, soft_wrap=True)
+
+
+@calendar_app.command("is-workday")
+@_handled
+def calendar_is_workday(day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD")]) -> None:
+    """Print yes or no: is DATE a working day (make-up working days count; holidays do not)."""
+    info = load_calendar(load_settings()).day(_parse_day(day, "DATE"))
+    sys.stdout.write(("yes" if info.working else "no") + "\n")
+    if info.provisional:
+        err.print(f"provisional: {info.day.year} is beyond the known calendar (weekday rule assumed); "
+                  "add the year to the calendar override file", markup=False, highlight=False)  # fmt: skip
+    elif info.name:
+        err.print(f"{info.kind.value}: {info.name}", markup=False, highlight=False)
+
+
+@calendar_app.command("check")
+@_handled
+def calendar_check(file: Annotated[Path, typer.Argument(help="calendar override JSON")]) -> None:
+    """Validate a calendar override file (install it as GOVPUB_DATA_DIR/calendar-override.json)."""
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"{file}: {exc.strerror}") from None
+    years = parse_overrides(raw)
+    out.print(f"valid: {', '.join(str(y.year) for y in years)}")
 
 
 def main() -> None:

@@ -140,20 +140,8 @@ def waiting_items(
             document_id=run.document_id, title=document.title, version=run.version,
             level=level["name"], state=run.state, waiting_since=since,
             waited_hours=(now - since).total_seconds() / 3600,
-            working_days_waited=_count_working_days(calendar, start_day, today),
+            working_days_waited=calendar.count_working_days(start_day, today),
             due_on=due.value if due else None, due_provisional=bool(due and due.provisional),
             overdue=bool(due and today > due.value), holders=holders, findings=dict(findings),
         ))  # fmt: skip
     return sorted(items, key=lambda i: i.waiting_since)
-
-
-def _count_working_days(calendar: WorkingCalendar, start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end``."""
-    count, day = 0, start
-    from datetime import timedelta  # noqa: PLC0415
-
-    while day < end:
-        day += timedelta(days=1)
-        if calendar.is_workday(day)[0]:
-            count += 1
-    return count

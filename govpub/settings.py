@@ -106,6 +106,17 @@ class FeedSettings(BaseModel):
     head_page_size: int = Field(default=50, ge=1, le=1000, description="entries per head page")
 
 
+class CalendarSettings(BaseModel):
+    """The working-day calendar."""
+
+    override_file: Path | None = Field(
+        default=None,
+        description="agency override of holidays and make-up working days for years chinesecalendar "
+        "does not know (schema calendar-override); empty means calendar-override.json in the data "
+        "directory when it exists",
+    )
+
+
 class Settings(BaseSettings):
     """Everything govpub can be configured with."""
 
@@ -123,6 +134,7 @@ class Settings(BaseSettings):
     prefect: PrefectSettings = Field(default_factory=PrefectSettings, description="Prefect")
     feeds: FeedSettings = Field(default_factory=FeedSettings, description="feeds")
     review: ReviewSettings = Field(default_factory=ReviewSettings, description="review workflow")
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings, description="working-day calendar")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

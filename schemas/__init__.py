@@ -2,6 +2,7 @@
 
 from schemas.validation import (
     AGENCY_CONFIG,
+    CALENDAR_OVERRIDE,
     DOCUMENT_SUBMISSION,
     INTERPRETATION,
     load_json,
@@ -11,6 +12,7 @@ from schemas.validation import (
 
 __all__ = [
     "AGENCY_CONFIG",
+    "CALENDAR_OVERRIDE",
     "DOCUMENT_SUBMISSION",
     "INTERPRETATION",
     "load_json",

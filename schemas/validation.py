@@ -21,7 +21,8 @@ DOCUMENT_SUBMISSION = "document-submission"
 INTERPRETATION = "interpretation"
 AGENCY_CONFIG = "agency-config"
 REVIEW_CHAINS = "review-chains"
-_NAMES = (DOCUMENT_SUBMISSION, INTERPRETATION, AGENCY_CONFIG, REVIEW_CHAINS)
+CALENDAR_OVERRIDE = "calendar-override"
+_NAMES = (DOCUMENT_SUBMISSION, INTERPRETATION, AGENCY_CONFIG, REVIEW_CHAINS, CALENDAR_OVERRIDE)
 _REQUIRED = re.compile(r"^'(?P<name>.+)' is a required property$")
 _TYPE_WORDS = {
     "string": "a string",

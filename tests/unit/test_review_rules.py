@@ -1,7 +1,6 @@
 import pytest
 
 from disclosure.attributes import DisclosureAttribute, Role
-from disclosure.calendar import WorkingCalendar
 from disclosure.errors import RuleViolation
 from disclosure.review import (
     Decision,
@@ -70,14 +69,3 @@ def test_a_proper_decision_passes():
         DecisionRequest(Decision.APPROVE, "r", confirmed_attribute=DisclosureAttribute.PROACTIVE),
         situation(is_last_level=True),
     )
-
-
-def test_working_days_skip_holidays_and_count_makeup_days():
-    from datetime import date
-
-    calendar = WorkingCalendar()
-    assert calendar.add_working_days(date(2026, 9, 30), 1).value == date(2026, 10, 8)
-    assert calendar.add_working_days(date(2026, 2, 27), 1).value == date(2026, 2, 28)
-    result = calendar.add_working_days(date(2027, 1, 4), 1)
-    assert result.provisional
-    assert calendar.add_working_days(date(2026, 10, 3), 0).value == date(2026, 10, 8)
