@@ -57,6 +57,7 @@ class DocumentKind(StrEnum):
     NOTICE = "notice"  # 通知公告
     REPORT = "report"  # 报告
     OTHER = "other"
+    INTERPRETATION = "interpretation"  # 政策解读 (submitted with the interpretation schema only)
 
 
 class PublicScope(StrEnum):

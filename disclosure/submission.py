@@ -29,6 +29,15 @@ class AttachmentSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class InterpretationInfo:
+    """How a policy is interpreted (解读形式, 解读单位, 解读人)."""
+
+    form: str
+    interpreting_unit: str
+    interpreter: str
+
+
+@dataclass(frozen=True, slots=True)
 class Disclosure:
     """The proposed disclosure attribute and its justification."""
 
@@ -59,10 +68,21 @@ class Submission:
     doc_number: str | None = None
     co_issuers: tuple[str, ...] = ()
     attachments: tuple[AttachmentSpec, ...] = field(default_factory=tuple)
+    change_note: str | None = None
+    interprets: str | None = None  # an interpretation: the policy document it explains
+    interpretation: InterpretationInfo | None = None
+
+    @property
+    def is_interpretation(self) -> bool:
+        """Whether this is a policy interpretation (政策解读)."""
+        return self.interprets is not None
 
     def canonical(self) -> dict[str, Any]:
         """A JSON-ready dict of the normalised submission (the stored form)."""
         data = asdict(self)
+        for optional in ("change_note", "interprets", "interpretation"):
+            if data[optional] is None:
+                del data[optional]
         data["written_on"] = self.written_on.isoformat()
         data["co_issuers"] = list(self.co_issuers)
         data["attachments"] = [asdict(a) for a in self.attachments]
@@ -112,6 +132,42 @@ def build_submission(data: dict[str, Any], *, today: date) -> Submission:
         drafter=data["drafter"],
         grade=data.get("grade", "ordinary"),
         attachments=tuple(AttachmentSpec(**a) for a in data.get("attachments", ())),
+        change_note=data.get("change_note"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFacts:
+    """What an interpretation takes from the policy it explains."""
+
+    document_id: str
+    category: str
+    issuing_agency: str
+
+
+def build_interpretation(data: dict[str, Any], policy: PolicyFacts, *, today: date) -> Submission:
+    """Turn a schema-valid interpretation into a Submission reviewed and published like a document.
+
+    An interpretation is always proposed for 主动公开: it exists to be published with its policy.
+    """
+    title = data["title"]
+    return Submission(
+        title=title,
+        issuing_agency=policy.issuing_agency,
+        written_on=today,
+        category=policy.category,
+        kind=DocumentKind.INTERPRETATION,
+        disclosure=Disclosure(attribute=DisclosureAttribute.PROACTIVE),
+        interpretation_required=False,
+        public_scope=PublicScope.SOCIETY,
+        summary=data.get("summary") or title[:100],
+        body=data["body"],
+        body_format=data.get("body_format", "text"),
+        drafter=data["drafter"],
+        attachments=tuple(AttachmentSpec(**a) for a in data.get("attachments", ())),
+        change_note=data.get("change_note"),
+        interprets=policy.document_id,
+        interpretation=InterpretationInfo(data["form"], data["interpreting_unit"], data["interpreter"]),
     )
 
 

@@ -14,15 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from disclosure.attributes import Role
 from disclosure.errors import InvalidInput, NotFound, Violation
 from disclosure.states import REVISABLE, DocumentState, check_transition
-from disclosure.submission import AttachmentSpec, Submission, build_submission
-from schemas import DOCUMENT_SUBMISSION, load_json, validate
+from disclosure.submission import AttachmentSpec, PolicyFacts, Submission, build_interpretation, build_submission
+from schemas import DOCUMENT_SUBMISSION, INTERPRETATION, load_json, validate
 from storage.db import session_scope
 from storage.models import Attachment, Document, DocumentVersion, User, utcnow
 from storage.objectstore import ObjectStore
@@ -64,15 +65,41 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def parse_submission(raw: bytes, *, actor: str | None, today: date) -> Submission:
-    """Schema and rule checks of a submission file's bytes; raise InvalidInput with every violation."""
+def parse_payload(raw: bytes, *, actor: str | None) -> dict[str, Any]:
+    """Strict JSON, the drafter check and the schema: a document, or (with ``document_id``) an interpretation."""
     data = load_json(raw)
     if isinstance(data, dict) and actor is not None:
         drafter = data.setdefault("drafter", actor)
         if drafter != actor:
             raise InvalidInput([Violation("$.drafter", f"names {drafter!r} but the command runs as {actor!r}")])
-    validate(DOCUMENT_SUBMISSION, data)
-    return build_submission(data, today=today)
+    validate(INTERPRETATION if is_interpretation(data) else DOCUMENT_SUBMISSION, data)
+    checked: dict[str, Any] = data
+    return checked
+
+
+def is_interpretation(data: object) -> bool:
+    """An interpretation names the policy it explains in ``document_id``."""
+    return isinstance(data, dict) and "document_id" in data
+
+
+def parse_submission(raw: bytes, *, actor: str | None, today: date) -> Submission:
+    """Schema and rule checks of a document submission's bytes; raise InvalidInput with every violation."""
+    return build_submission(parse_payload(raw, actor=actor), today=today)
+
+
+def _check_policy(session: Session, data: dict[str, Any]) -> tuple[Document, PolicyFacts]:
+    """The policy an interpretation explains: it must exist, be a document, and still be alive."""
+    try:
+        policy = get_document(session=session, document_id=data["document_id"])
+    except NotFound:
+        raise InvalidInput([Violation("$.document_id", f"no document with id {data['document_id']!r}")]) from None
+    if policy.item_type != "document":
+        raise InvalidInput([Violation("$.document_id", "names an interpretation, not a policy document")])
+    if DocumentState(policy.state) in {DocumentState.REJECTED, DocumentState.WITHDRAWN}:
+        raise InvalidInput([Violation("$.document_id", f"the policy is {policy.state}: nothing to interpret")])
+    version = session.exec(select(DocumentVersion).where(
+        DocumentVersion.document_id == policy.id, DocumentVersion.number == policy.current_version)).one()  # fmt: skip
+    return policy, PolicyFacts(policy.id, policy.category, version.submission["issuing_agency"])
 
 
 def match_attachments(
@@ -137,7 +164,7 @@ def _check_drafter(session: Session, submission: Submission) -> User:
     return user
 
 
-def _check_revision(session: Session, revise: str, drafter: User) -> Document:
+def _check_revision(session: Session, revise: str, drafter: User, submission: Submission) -> Document:
     try:
         document = get_document(session=session, document_id=revise)
     except NotFound:
@@ -146,6 +173,11 @@ def _check_revision(session: Session, revise: str, drafter: User) -> Document:
         raise InvalidInput([Violation("--revise", "only the document's drafter may revise it")])
     if DocumentState(document.state) not in REVISABLE:
         raise InvalidInput([Violation("--revise", f"a {document.state} document cannot be revised")])
+    if document.interprets_id != submission.interprets:
+        what = "an interpretation of that policy" if document.interprets_id else "a document, not an interpretation"
+        raise InvalidInput([Violation("--revise", f"the document revised is {what}")])
+    if DocumentState(document.state) is DocumentState.PUBLISHED and not submission.change_note:
+        raise InvalidInput([Violation("$.change_note", "is required to correct a published document (更正说明)")])
     return document
 
 
@@ -167,13 +199,21 @@ class Intake:
         beside: Path | None = None,
         today: date,
     ) -> IntakeResult:
-        """Submit a new document (or, with ``revise``, a new version of one)."""
-        submission = parse_submission(raw, actor=actor, today=today)
-        pairs = match_attachments(submission.attachments, files, beside=beside)
+        """Submit a new document or interpretation (or, with ``revise``, a new version of one)."""
+        data = parse_payload(raw, actor=actor)
         with Session(self._engine) as session:  # read-only checks, before any write
+            if is_interpretation(data):
+                policy, facts = _check_policy(session, data)
+                submission = build_interpretation(data, facts, today=today)
+            else:
+                policy, submission = None, build_submission(data, today=today)
+            pairs = match_attachments(submission.attachments, files, beside=beside)
             drafter = _check_drafter(session, submission)
+            if policy is not None and policy.agency_id != drafter.agency_id:
+                raise InvalidInput([Violation("$.drafter", "谁起草、谁解读: the interpretation comes from the "
+                                              "policy's own agency")])  # fmt: skip
             if revise is not None:
-                _check_revision(session, revise, drafter)
+                _check_revision(session, revise, drafter, submission)
         for spec, path in pairs:
             self._store_attachment(spec, path)
         return self._record(submission, drafter.username, revise)
@@ -279,6 +319,8 @@ def _refresh(document: Document, submission: Submission, number: int) -> None:
     document.category = submission.category
     document.attribute = submission.disclosure.attribute.value
     document.grade = submission.grade
+    document.item_type = "interpretation" if submission.is_interpretation else "document"
+    document.interprets_id = submission.interprets
     document.state = DocumentState.SUBMITTED.value
     document.current_version = number
     document.updated_at = utcnow()

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from disclosure.errors import InvalidInput, Violation
+from disclosure.publication import DEFAULT_INDEX_TEMPLATE, check_index_template
 from govpub.settings import Settings
 from schemas import AGENCY_CONFIG, load_json, validate
 from storage.db import make_engine, migrate, session_scope
@@ -21,6 +23,7 @@ from storage.repository.agencies import apply_agency_config, count_agencies
 from storage.seaweed import ManagedSeaweed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+PUBLIC_PREFIXES = ("documents/", "feeds/")
 
 
 def today() -> date:
@@ -48,6 +51,10 @@ def load_agency_config(raw: bytes) -> dict[str, Any]:
     """Parse and validate an agency configuration file's bytes."""
     config = load_json(raw)
     validate(AGENCY_CONFIG, config)
+    template = config["agency"].get("index_template", DEFAULT_INDEX_TEMPLATE)
+    problems = check_index_template(template)
+    if problems:
+        raise InvalidInput([Violation("$.agency.index_template", problem) for problem in problems])
     checked: dict[str, Any] = config
     return checked
 
@@ -75,6 +82,7 @@ def open_store(settings: Settings, *, owner: str = "call") -> Iterator[S3ObjectS
             )  # fmt: skip
         store.ensure_bucket(cfg.private_bucket)
         store.ensure_bucket(cfg.public_bucket)
+        store.allow_public_read(cfg.public_bucket, PUBLIC_PREFIXES)
         yield store
 
 

@@ -26,11 +26,15 @@ from disclosure.errors import (
     ServiceUnavailable,
     Violation,
 )
+from disclosure.publication import Validity
 from disclosure.review import Decision, DecisionRequest, ReviewState
 from flows.intake import Intake
+from flows.publication import PublicationService
 from flows.review_service import EventSink, NoEvents, ReviewService
 from govpub.app import App, load_agency_config, open_app, today
 from govpub.calendar import load_calendar, parse_overrides
+from govpub.channels import channel_overview, deactivate_channel, export_feeds, register_channel
+from govpub.publishing import build_publication
 from govpub.reviewing import decide, resolve, waiting_items
 from govpub.samples import export_samples
 from govpub.screening import agency_screener, screen_files
@@ -50,6 +54,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sample_app, name="sample")
 review_app = typer.Typer(help="Review decisions.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
+feeds_app = typer.Typer(help="Public feeds (Atom, RSS, JSON Feed) per channel.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+channels_app = typer.Typer(help="Feed channels, downstream consumers and their deliveries.", no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
 calendar_app = typer.Typer(help="Chinese working days (holidays and make-up working days).", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 out = Console()
@@ -84,17 +92,27 @@ def _app(config: dict[str, Any] | None = None) -> Iterator[App]:
         yield opened
 
 
-def _review_service(opened: App) -> ReviewService:
-    """The review service; events go to Prefect when a server is running or configured."""
+def _events(opened: App) -> EventSink:
+    """Events go to Prefect when a server is running or configured; otherwise they are logged."""
     api = running_api(opened.settings)
-    events: EventSink = NoEvents()
-    if api is not None:
-        use_prefect(opened.settings, api)
-        from flows.prefect_events import PrefectEvents  # noqa: PLC0415 - imports prefect
+    if api is None:
+        return NoEvents()
+    use_prefect(opened.settings, api)
+    from flows.prefect_events import PrefectEvents  # noqa: PLC0415 - imports prefect
 
-        events = PrefectEvents()
-    return ReviewService(engine=opened.engine, store=opened.store,
-                         private_bucket=opened.settings.store.private_bucket, events=events, today=today)  # fmt: skip
+    return PrefectEvents()
+
+
+def _review_service(opened: App) -> ReviewService:
+    """The review service, with the command's event sink."""
+    settings = opened.settings
+    return ReviewService(engine=opened.engine, store=opened.store, private_bucket=settings.store.private_bucket,
+                         events=_events(opened), today=today)  # fmt: skip
+
+
+def _publication(opened: App) -> PublicationService:
+    """The publication service, with the command's event sink."""
+    return build_publication(opened.settings, engine=opened.engine, store=opened.store, events=_events(opened))
 
 
 def _handled(func: Callable[..., None]) -> Callable[..., None]:
@@ -161,7 +179,9 @@ def status(
 ) -> None:
     """Show a document's state, versions and audit history."""
     with _app() as opened, session_scope(opened.engine) as session:
-        info = document_status(session=session, document_id=document_id)
+        service = _publication(opened)
+        info = document_status(session=session, document_id=document_id, deadlines=service.deadlines(session),
+                               today=today())  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
         return
@@ -173,6 +193,18 @@ def status(
         versions.add_row(str(v["number"]), v["content_sha256"][:16] + "…",
                          str(len(v["attachments"])), v["created_at"])  # fmt: skip
     out.print(versions)
+    if info["index_number"]:
+        out.print(f"索引号: {info['index_number']}   validity: {info['validity']}")
+    for p in info["publications"]:
+        out.print(f"published v{p['version']} at {p['published_at']} → {p['public_prefix']}"
+                  + (f"  (更正: {p['change_note']})" if p["change_note"] else ""), highlight=False)  # fmt: skip
+    for i in info["interpretations"]:
+        out.print(f"interpretation {i['id']}: {i['title']} ({i['state']})", highlight=False)
+    for d in info["deadlines"]:
+        mark = " PROVISIONAL" if d["provisional"] else ""
+        mark += " OVERDUE" if d["overdue"] else ""
+        out.print(f"[bold]{d['kind']} due {d['due']}{mark}[/bold] — {d['basis']}")
+        out.print(f"  how: {d['computation']['explanation']}", markup=False, highlight=False)
     history = Table("#", "when", "who", "what", "reason", title="audit history")
     for e in info["audit"]:
         history.add_row(str(e["sequence"]), e["occurred_at"], e["actor"], e["action"], e["reason"] or "")
@@ -361,6 +393,162 @@ def serve() -> None:
         finally:
             out.print("stopping…")
             stack.stop()
+
+
+@app.command()
+@_handled
+def publish(
+    document_id: Annotated[str, typer.Argument(metavar="DOC")],
+    as_user: Annotated[str, typer.Option("--as", help="who re-drives it (recorded)")] = "system",
+) -> None:
+    """Publish an approved 主动公开 document (and its interpretations) now; idempotent.
+
+    Normally the publish-document deployment does this when a document is approved.
+    """
+    with _app() as opened:
+        outcome = _publication(opened).publish(document_id, actor=as_user)
+    for doc, version, index_number in outcome.published:
+        out.print(f"published {doc} v{version} as 索引号 {index_number}", highlight=False)
+    if outcome.state == "held":
+        out.print(f"held: {outcome.reason}")
+    elif outcome.state == "nothing":
+        if outcome.reason != "already published":
+            raise RuleViolation(f"nothing published: {outcome.reason}")
+        out.print("already published")
+
+
+@app.command()
+@_handled
+def withdraw(
+    document_id: Annotated[str, typer.Argument(metavar="DOC")],
+    as_user: Annotated[str, typer.Option("--as", help="disclosure office member")],
+    reason: Annotated[str, typer.Option(help="the public reason (撤回原因)")],
+) -> None:
+    """Withdraw a published document: public copy removed, tombstones in feeds, channels told."""
+    with _app() as opened:
+        _publication(opened).withdraw(document_id, actor=as_user, reason=reason)
+    out.print(f"withdrawn {document_id}")
+
+
+@app.command()
+@_handled
+def validity(
+    document_id: Annotated[str, typer.Argument(metavar="DOC")],
+    state: Annotated[
+        str, typer.Argument(metavar="STATE", help="valid, expired (失效), repealed (废止), amended (已修改)")
+    ],
+    as_user: Annotated[str, typer.Option("--as", help="disclosure office member")],
+    note: Annotated[str, typer.Option(help="why, e.g. the repealing or amending document")],
+) -> None:
+    """Record a published document's validity change; feeds and channels show it."""
+    try:
+        chosen = Validity(state)
+    except ValueError:
+        raise InvalidInput([Violation("STATE", "must be valid, expired, repealed or amended")]) from None
+    with _app() as opened:
+        _publication(opened).set_validity(document_id, chosen, actor=as_user, note=note)
+    out.print(f"{document_id} is now {chosen.label}")
+
+
+@app.command()
+@_handled
+def deadlines(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Open deadlines (Art. 26 publication, interpretations) with due dates and how they were computed."""
+    with _app() as opened, session_scope(opened.engine) as session:
+        found = _publication(opened).deadlines(session)
+    now = today()
+    if as_json:
+        sys.stdout.write(json.dumps([d.as_dict(now) for d in found], ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("document", "title", "kind", "due", "basis", title=f"{len(found)} open deadline(s)")
+    for d in found:
+        due = d.due.isoformat() + (" PROVISIONAL" if d.computed.provisional else "")
+        due += " OVERDUE" if d.overdue(now) else ""
+        table.add_row(d.document_id, d.title[:30], d.kind, due, d.basis)
+    out.print(table)
+
+
+@feeds_app.command("export")
+@_handled
+def feeds_export(directory: Annotated[Path, typer.Argument(metavar="DIR")]) -> None:
+    """Write every channel's head pages (and archive pages) as DIR/<channel>/{atom.xml,rss.xml,feed.json}."""
+    with _app() as opened:
+        service = _publication(opened)
+        service.ensure_all_channel()
+        service.rebuild_feeds()
+        written = export_feeds(opened.store, opened.settings.store.public_bucket, directory)
+    out.print(f"{len(written)} file(s) written under {directory}")
+
+
+@feeds_app.command("rebuild")
+@_handled
+def feeds_rebuild() -> None:
+    """Rebuild every channel's head page (and any newly full archive pages) from the database."""
+    with _app() as opened:
+        count = _publication(opened).rebuild_feeds()
+    out.print(f"{count} channel(s) rebuilt")
+
+
+@channels_app.command("add")
+@_handled
+def channels_add(  # noqa: PLR0917 - typer: one parameter per option
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    title: Annotated[str, typer.Option(help="display title")],
+    webhook: Annotated[str | None, typer.Option(help="endpoint that receives signed webhooks")] = None,
+    secret: Annotated[str | None, typer.Option(help="HMAC secret (generated and printed once if omitted)")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="only these categories (repeat)")] = None,
+    agency: Annotated[list[str] | None, typer.Option(help="only these agency codes (repeat)")] = None,
+    as_user: Annotated[str, typer.Option("--as", help="who registers it (recorded)")] = "admin",
+) -> None:
+    """Register or update a downstream channel (a WeChat account, an app) with its own feed and webhook."""
+    with _app() as opened, session_scope(opened.engine) as session:
+        channel, generated = register_channel(session=session, name=name, title=title, webhook=webhook,
+                                              secret=secret, categories=category or [], agencies=agency or [],
+                                              actor=as_user)  # fmt: skip
+    out.print(f"channel {channel.name} registered; feed at feeds/{channel.name}/")
+    if generated:
+        out.print(f"webhook secret (shown once): {generated}", highlight=False)
+
+
+@channels_app.command("remove")
+@_handled
+def channels_remove(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    as_user: Annotated[str, typer.Option("--as", help="who removes it (recorded)")] = "admin",
+) -> None:
+    """Stop feeding a downstream channel."""
+    with _app() as opened, session_scope(opened.engine) as session:
+        deactivate_channel(session=session, name=name, actor=as_user)
+    out.print(f"channel {name} deactivated")
+
+
+@channels_app.command("list")
+@_handled
+def channels_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Channels with their entries and delivery state (pending, delivered, failed; the last attempt)."""
+    with _app() as opened, session_scope(opened.engine) as session:
+        rows = channel_overview(session=session)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("channel", "kind", "items", "webhook", "pending", "delivered", "failed", "last",
+                  title=f"{len(rows)} channel(s)")  # fmt: skip
+    for r in rows:
+        last = r["last_delivery"]
+        table.add_row(r["name"], r["kind"], str(r["items"]), r["webhook"] or "—", str(r["deliveries"]["pending"]),
+                      str(r["deliveries"]["delivered"]), str(r["deliveries"]["failed"]),
+                      "—" if last is None else f"{last['state']} ({last['status'] or last['error']})")  # fmt: skip
+    out.print(table)
+
+
+@channels_app.command("deliver")
+@_handled
+def channels_deliver() -> None:
+    """Send the deliveries that are due now (the reconciler does this every minute)."""
+    with _app() as opened:
+        results = _publication(opened).pusher.deliver_due()
+    delivered = sum(1 for _, ok in results if ok)
+    out.print(f"{delivered} delivered, {len(results) - delivered} to retry later")
 
 
 def _parse_day(value: str, name: str) -> date:

@@ -83,3 +83,31 @@ def export_samples(target: Path, directory: Path | None = None, *, drafter: str 
             (target / file_name).write_bytes(content)
         written.append(path)
     return written
+
+
+def sample_interpretation(
+    policy_id: str, submission: dict[str, object], *, drafter: str = "drafter"
+) -> dict[str, object]:
+    """A plain Q&A interpretation (简明问答) of a sample policy, drafted by the same department."""
+    title = str(submission["title"])
+    agency = str(submission["issuing_agency"])
+    body_lines = str(submission["body"]).splitlines()
+    points = [line.strip() for line in body_lines if line.strip()][1:4]
+    answers = "\n".join(f"答：{point}" for point in points) or "答：详见原文。"
+    body = (
+        f"《{title}》政策解读\n"
+        f"问：为什么制定《{title}》？\n答：为深入推进政务公开工作，{agency}制定本文件。\n"
+        f"问：主要内容有哪些？\n{answers}\n"
+        f"问：如何咨询？\n答：可通过{agency}政务公开专栏留言。"
+    )
+    return {
+        "document_id": policy_id,
+        "title": f"《{title}》政策解读"[:200],
+        "form": "qa",
+        "interpreting_unit": agency,
+        "interpreter": f"{agency}政务公开办公室",
+        "summary": f"简明问答：{title}"[:100],
+        "body": body,
+        "body_format": "text",
+        "drafter": drafter,
+    }

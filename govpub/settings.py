@@ -97,13 +97,22 @@ class ReviewSettings(BaseModel):
 
 
 class FeedSettings(BaseModel):
-    """Public feeds."""
+    """Public copies, feeds and push."""
 
-    base_url: str = Field(
-        default="http://127.0.0.1:8080/",
-        description="absolute URL under which the public bucket is served (feed links)",
+    base_url: str | None = Field(
+        default=None,
+        description="absolute URL under which the public bucket is served (links in feeds and records); "
+        "empty means the S3 endpoint's own URL of the public bucket (public-read for documents/ and feeds/)",
     )
-    head_page_size: int = Field(default=50, ge=1, le=1000, description="entries per head page")
+    tag_authority: str = Field(
+        default="govpub.example",
+        description="the domain in entry ids (tag:<authority>,<year>:<索引号>); set it to the agency's own domain "
+        "before the first publication — ids must never change",
+    )
+    head_page_size: int = Field(default=50, ge=1, le=1000, description="entries per head and archive page")
+    hubs: list[str] = Field(default_factory=list, description="WebSub hubs pinged after each change (JSON list)")
+    webhook_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a channel's endpoint")
+    max_attempts: int = Field(default=6, ge=1, le=20, description="webhook attempts before a delivery is failed")
 
 
 class CalendarSettings(BaseModel):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from storage.models import User
+from disclosure.publication import Deadline
+from storage.models import Document, Publication, User
 from storage.repository.audit import list_events
 from storage.repository.documents import get_document, list_attachments, list_versions
 
@@ -17,9 +18,24 @@ def _iso(moment: datetime) -> str:
     return aware.astimezone(UTC).isoformat()
 
 
-def document_status(*, session: Session, document_id: str) -> dict[str, Any]:
-    """State, attribute, versions with attachments, and the audit history of one document."""
+def document_status(
+    *, session: Session, document_id: str, deadlines: list[Deadline] | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """State, attribute, versions, publications, open deadlines and the audit history of one document."""
     document = get_document(session=session, document_id=document_id)
+    publications = [
+        {"version": p.version, "index_number": p.index_number, "published_at": _iso(p.published_at),
+         "public_prefix": p.public_prefix, "content_sha256": p.content_sha256, "change_note": p.change_note}
+        for p in session.exec(select(Publication).where(Publication.document_id == document.id)
+                              .order_by(col(Publication.version)))
+    ]  # fmt: skip
+    interpretations = [
+        {"id": i.id, "title": i.title, "state": i.state}
+        for i in session.exec(select(Document).where(Document.interprets_id == document.id))
+    ]
+    open_deadlines = [
+        d.as_dict(today or datetime.now(UTC).date()) for d in deadlines or [] if d.document_id == document.id
+    ]
     drafter = session.get(User, document.drafter_id)
     versions = []
     for version in list_versions(session=session, document_id=document.id):
@@ -63,6 +79,13 @@ def document_status(*, session: Session, document_id: str) -> dict[str, Any]:
         "attribute": document.attribute,
         "drafter": drafter.username if drafter else None,
         "current_version": document.current_version,
+        "item_type": document.item_type,
+        "interprets": document.interprets_id,
+        "interpretations": interpretations,
+        "index_number": document.index_number,
+        "validity": document.validity,
+        "publications": publications,
+        "deadlines": open_deadlines,
         "versions": versions,
         "audit": audit,
     }

@@ -26,6 +26,8 @@ class Agency(SQLModel, table=True):
     name: str = Field(max_length=100)
     org_code: str = Field(max_length=18)
     index_template: str = Field(max_length=100)
+    interpretation_limit_days: int = 3
+    interpretation_release: str = Field(default="together", max_length=20)
     published_contacts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
 
@@ -70,6 +72,9 @@ class Document(SQLModel, table=True):
     state: str = Field(max_length=20, index=True)
     drafter_id: int = Field(foreign_key="govpub_user.id", index=True)
     current_version: int = 1
+    index_number: str | None = Field(default=None, max_length=64, unique=True)
+    validity: str = Field(default="valid", max_length=20)
+    validity_note: str = Field(default="", max_length=500)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -215,3 +220,111 @@ class ReviewDecision(SQLModel, table=True):
     confirmed_ground: str | None = Field(default=None, max_length=200)
     via: str = Field(max_length=10)
     decided_at: datetime = _ts()
+
+
+class IndexSerial(SQLModel, table=True):
+    """The last 索引号 serial issued per agency and year (locked while issuing the next)."""
+
+    __tablename__ = "index_serial"
+
+    agency_id: int = Field(foreign_key="agency.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Release(SQLModel, table=True):
+    """A policy and its interpretations published as one unit; failures are recorded and re-driven."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    root_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    key: str = Field(max_length=400, unique=True)
+    members: list[list[Any]] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(max_length=20, index=True)
+    attempts: int = 0
+    error: str = Field(default="", max_length=2000)
+    written: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Publication(SQLModel, table=True):
+    """The public copy of one version: unique per (document, version), never overwritten."""
+
+    __table_args__ = (UniqueConstraint("document_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    version: int
+    index_number: str = Field(max_length=64, index=True)
+    release_id: int | None = Field(default=None, foreign_key="release.id")
+    public_prefix: str = Field(max_length=300)
+    content_sha256: str = Field(max_length=64)
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    change_note: str = Field(default="", max_length=2000)
+    published_at: datetime = _ts()
+
+
+class FeedChannel(SQLModel, table=True):
+    """A feed: all, per category, per agency, or a registered downstream channel (with its webhook)."""
+
+    __tablename__ = "feed_channel"
+
+    name: str = Field(primary_key=True, max_length=120)
+    kind: str = Field(max_length=20)
+    title: str = Field(max_length=200)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    agencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    webhook_url: str | None = Field(default=None, max_length=500)
+    webhook_secret: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    last_seq: int = 0
+    archived_pages: int = 0
+    created_at: datetime = _ts()
+
+
+class FeedItem(SQLModel, table=True):
+    """One appended feed event (publish, correct, withdraw, validity) of one channel, in order."""
+
+    __tablename__ = "feed_item"
+    __table_args__ = (UniqueConstraint("channel", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(foreign_key="feed_channel.name", max_length=120)
+    seq: int
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    version: int
+    action: str = Field(max_length=20)
+    entry: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = _ts()
+
+
+class Delivery(SQLModel, table=True):
+    """A signed webhook to one channel, with its attempts (the delivery log)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(max_length=36, unique=True)
+    channel: str = Field(foreign_key="feed_channel.name", index=True, max_length=120)
+    event: str = Field(max_length=64)
+    target: str = Field(max_length=500)
+    document_id: str = Field(max_length=32, index=True)
+    body: str
+    state: str = Field(max_length=20, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_status: int | None = None
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _ts()
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class DeadlineNotice(SQLModel, table=True):
+    """An overdue deadline that has been announced (so the event is raised once)."""
+
+    __tablename__ = "deadline_notice"
+    __table_args__ = (UniqueConstraint("document_id", "kind", "due"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", max_length=32)
+    kind: str = Field(max_length=40)
+    due: str = Field(max_length=10)
+    notified_at: datetime = _ts()

@@ -7,8 +7,9 @@ headers); Chinese text belongs in the database or a JSON object, never in ``x-am
 from __future__ import annotations
 
 import io
+import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -61,6 +62,9 @@ class ObjectStore(Protocol):
     def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
         """Keys under a prefix, recursively."""
 
+    def allow_public_read(self, bucket: str, prefixes: Sequence[str]) -> None:
+        """Let anyone GET objects under these prefixes (not list them)."""
+
 
 def check_ascii_metadata(metadata: Mapping[str, object]) -> None:
     """Refuse metadata S3 cannot carry: every key and value must be printable ASCII."""
@@ -73,15 +77,17 @@ def check_ascii_metadata(metadata: Mapping[str, object]) -> None:
 class S3ObjectStore:
     """ObjectStore on any S3 endpoint, through an injected minio client."""
 
-    def __init__(self, client: Minio) -> None:
+    def __init__(self, client: Minio, *, endpoint_url: str = "") -> None:
         self._client = client
+        self.endpoint_url = endpoint_url  # e.g. http://127.0.0.1:8333/ (for public URLs)
 
     @classmethod
     def connect(
         cls, endpoint: str, *, access_key: str, secret_key: str, secure: bool, region: str | None
     ) -> S3ObjectStore:
         """Build the minio client for an endpoint."""
-        return cls(Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region))
+        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        return cls(client, endpoint_url=f"{'https' if secure else 'http'}://{endpoint}/")
 
     def ensure_bucket(self, bucket: str) -> None:
         """Create the bucket if it does not exist."""
@@ -138,6 +144,18 @@ class S3ObjectStore:
         """Remove an object if present."""
         with _translated(bucket, key):
             self._client.remove_object(bucket, key)
+
+    def allow_public_read(self, bucket: str, prefixes: Sequence[str]) -> None:
+        """A bucket policy granting anonymous s3:GetObject under the prefixes (no listing)."""
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*" for prefix in prefixes],
+            }],
+        }  # fmt: skip
+        with _translated(bucket):
+            self._client.set_bucket_policy(bucket, json.dumps(policy))
 
     def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
         """Keys under a prefix, recursively."""

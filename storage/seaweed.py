@@ -66,6 +66,15 @@ def weed_binary(configured: Path | None = None) -> Path:
     return Path(found)
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_ports(count: int) -> list[int]:
     sockets = []
     try:
@@ -188,6 +197,17 @@ class ManagedSeaweed:
         path.chmod(0o600)
         return access, secret
 
+    def _ports(self) -> dict[str, int]:
+        """The ports used last time when they are all free (public URLs stay stable), else new ones."""
+        path = self.root / "ports.json"
+        with contextlib.suppress(OSError, ValueError):
+            saved = json.loads(path.read_text())
+            if set(saved) == set(_PORT_NAMES) and all(_port_free(p) for p in saved.values()):
+                return {name: int(port) for name, port in saved.items()}
+        ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES)), strict=True))
+        path.write_text(json.dumps(ports))
+        return ports
+
     def _start(self) -> SeaweedEndpoint:
         access, secret = self._credentials()
         config = self.root / "s3.json"
@@ -198,7 +218,7 @@ class ManagedSeaweed:
         }
         config.write_text(json.dumps({"identities": [identity]}))
         config.chmod(0o600)
-        ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES)), strict=True))
+        ports = self._ports()
         data = self.root / "data"
         data.mkdir(exist_ok=True)
         args = [

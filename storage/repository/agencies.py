@@ -21,6 +21,8 @@ def apply_agency_config(*, session: Session, config: dict[str, Any], actor: str)
         "org_code": spec["org_code"],
         "index_template": spec.get("index_template", "{org_code}/{yyyy}-{serial:05d}"),
         "published_contacts": list(spec.get("published_contacts", [])),
+        "interpretation_limit_days": spec.get("interpretation_limit_days", 3),
+        "interpretation_release": spec.get("interpretation_release", "together"),
     }
     if agency is None:
         agency = Agency(code=spec["code"], **wanted)

@@ -1,0 +1,163 @@
+"""Feed pages from the database (RFC 5005): a small head page rebuilt on each change, archive pages
+written once, when they fill.
+
+Page n (n ≥ 1) of a channel holds its items with seq in ((n-1)·P, n·P]. The head holds the newest
+P items and links to the newest full archive page (``prev-archive``); each archive page links to
+the one before it. So publishing costs the same with 100 or 100,000 entries: one head page and at
+most one new archive page. An archive page is rewritten only when a document on it is withdrawn
+(its entries must not stay public).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from disclosure.states import DocumentState
+from feeds.channels import public_url
+from feeds.render import ChannelInfo, PageLinks, render_atom, render_json, render_rss, resolve_items
+from storage.models import Document, FeedChannel, FeedItem, utcnow
+from storage.public import PublicWriter
+
+FORMATS = {  # format → (head file, archive suffix, content type)
+    "atom": ("atom.xml", "atom.xml", "application/atom+xml; charset=utf-8"),
+    "rss": ("rss.xml", "rss.xml", "application/rss+xml; charset=utf-8"),
+    "json": ("feed.json", "json", "application/feed+json; charset=utf-8"),
+}
+_RENDER: dict[str, Callable[..., bytes]] = {"atom": render_atom, "rss": render_rss, "json": render_json}
+
+
+def head_key(channel: str, fmt: str) -> str:
+    """Key of a channel's head page in one format."""
+    return f"feeds/{channel}/{FORMATS[fmt][0]}"
+
+
+def archive_key(channel: str, number: int, fmt: str) -> str:
+    """Key of archive page ``number`` in one format."""
+    return f"feeds/{channel}/archive/{number}.{FORMATS[fmt][1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSite:
+    """Where feeds are published and how entries are identified."""
+
+    base_url: str
+    tag_authority: str
+    page_size: int
+    hubs: tuple[str, ...]
+
+
+class FeedBuilder:
+    """Renders a channel's pages from its feed items and writes them through the PublicWriter."""
+
+    def __init__(self, writer: PublicWriter, site: FeedSite) -> None:
+        self._writer = writer
+        self._site = site
+
+    def urls(self, key: Callable[[str], str]) -> dict[str, str]:
+        """URL per format of a page."""
+        return {fmt: public_url(self._site.base_url, key(fmt)) for fmt in FORMATS}
+
+    def rebuild(self, session: Session, channel: FeedChannel) -> int:
+        """Write any newly full archive pages and the head page; return the archive pages written."""
+        size = self._site.page_size
+        full = channel.last_seq // size
+        written = 0
+        for number in range(channel.archived_pages + 1, full + 1):
+            self._write_archive(session, channel, number)
+            written += 1
+        if full != channel.archived_pages:
+            channel.archived_pages = full
+            session.add(channel)
+        items = list(
+            session.exec(
+                select(FeedItem).where(FeedItem.channel == channel.name).order_by(col(FeedItem.seq).desc()).limit(size)
+            )
+        )
+        items.reverse()
+        links = PageLinks(
+            self_urls=self.urls(lambda f: head_key(channel.name, f)),
+            current_urls=self.urls(lambda f: head_key(channel.name, f)),
+            prev_archive_urls=self.urls(lambda f: archive_key(channel.name, full, f)) if full else None,
+            hubs=self._site.hubs,
+        )
+        self._write(session, channel, items, links, lambda f: head_key(channel.name, f))
+        return written
+
+    def rewrite_archives_with(self, session: Session, channel: FeedChannel, document_id: str) -> list[int]:
+        """Rewrite the archive pages that hold a (now withdrawn) document; return their numbers."""
+        size = self._site.page_size
+        seqs = session.exec(
+            select(FeedItem.seq).where(FeedItem.channel == channel.name, FeedItem.document_id == document_id)
+        )
+        pages = sorted({(seq - 1) // size + 1 for seq in seqs if (seq - 1) // size + 1 <= channel.archived_pages})
+        for number in pages:
+            self._write_archive(session, channel, number)
+        return pages
+
+    def _write_archive(self, session: Session, channel: FeedChannel, number: int) -> None:
+        size = self._site.page_size
+        items = list(
+            session.exec(
+                select(FeedItem)
+                .where(
+                    FeedItem.channel == channel.name,
+                    col(FeedItem.seq) > (number - 1) * size,
+                    col(FeedItem.seq) <= number * size,
+                )
+                .order_by(col(FeedItem.seq))
+            )
+        )
+        links = PageLinks(
+            self_urls=self.urls(lambda f: archive_key(channel.name, number, f)),
+            current_urls=self.urls(lambda f: head_key(channel.name, f)),
+            prev_archive_urls=(self.urls(lambda f: archive_key(channel.name, number - 1, f)) if number > 1 else None),
+            hubs=(),
+            archive=True,
+        )
+        self._write(session, channel, items, links, lambda f: archive_key(channel.name, number, f))
+
+    def _write(
+        self,
+        session: Session,
+        channel: FeedChannel,
+        items: list[FeedItem],
+        links: PageLinks,
+        key: Callable[[str], str],
+    ) -> None:
+        doc_ids = {i.document_id for i in items}
+        withdrawn_docs = (
+            set(
+                session.exec(
+                    select(Document.id).where(
+                        col(Document.id).in_(doc_ids), Document.state == DocumentState.WITHDRAWN.value
+                    )
+                )
+            )
+            if doc_ids
+            else set()
+        )
+        withdrawn = {i.entry["id"] for i in items if i.document_id in withdrawn_docs}
+        content = resolve_items([i.entry for i in items], withdrawn)
+        updated = max((i.occurred_at for i in items), default=channel.created_at)
+        info = ChannelInfo(
+            name=channel.name,
+            title=channel.title,
+            feed_id=f"tag:{self._site.tag_authority},{_aware(channel.created_at).year}:feeds/{channel.name}",
+            home_url=self._site.base_url,
+            description=f"{channel.title}（政府信息公开）",
+            updated=_aware(updated),
+        )
+        pairs = {(i.document_id, i.version) for i in items}
+        for fmt, (_, _, content_type) in FORMATS.items():
+            data = _RENDER[fmt](info, links, content)
+            self._writer.put_feed_page(
+                session=session, key=key(fmt), data=data, content_type=content_type, entries=pairs
+            )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,171 @@
+"""Push to channels: signed webhooks and WebSub publish pings, with retries, backoff and a log.
+
+A delivery row is written in the same transaction as the change it announces, so nothing is
+lost; sending happens afterwards, each delivery on its own: a channel that is down delays only
+its own deliveries. Signature: ``X-Govpub-Signature: sha256=<hex>`` = HMAC-SHA256 with the
+channel's secret over ``<timestamp>.<delivery id>.<body>``; receivers should reject timestamps
+older than a few minutes and delivery ids they have seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, select
+
+from storage.db import session_scope
+from storage.models import Delivery, utcnow
+
+logger = logging.getLogger(__name__)
+BACKOFF = (
+    timedelta(seconds=10),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+LEASE = timedelta(minutes=2)
+WEBSUB = "websub.publish"
+
+
+class DeliveryState:
+    """Where a delivery stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the configured attempts
+
+
+def sign(secret: str, timestamp: str, delivery_id: str, body: bytes) -> str:
+    """The signature header value for a webhook body."""
+    message = timestamp.encode() + b"." + delivery_id.encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """Check a webhook's signature (for receivers and tests)."""
+    expected = sign(secret, headers["x-govpub-timestamp"], headers["x-govpub-delivery"], body)
+    return hmac.compare_digest(expected, headers.get("x-govpub-signature", ""))
+
+
+def new_delivery(*, channel: str, event: str, target: str, document_id: str, body: str) -> Delivery:
+    """A pending delivery, due now."""
+    return Delivery(
+        delivery_id=str(uuid.uuid4()),
+        channel=channel,
+        event=event,
+        target=target,
+        document_id=document_id,
+        body=body,
+        state=DeliveryState.PENDING,
+        next_attempt_at=utcnow(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The outcome of one send."""
+
+    ok: bool
+    status: int | None
+    error: str
+
+
+class Pusher:
+    """Sends due deliveries."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        secrets: Callable[[Session, str], str | None],
+        timeout: float,
+        max_attempts: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._secrets = secrets
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._clock = clock
+
+    def deliver_due(self, *, only_ids: set[str] | None = None) -> list[tuple[str, bool]]:
+        """Send every delivery due now (or just these); return (delivery id, delivered)."""
+        claimed = self._claim(only_ids)
+        results = []
+        with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
+            for claim in claimed:
+                attempt = self._send(client, claim)
+                self._record(claim[0], attempt)
+                results.append((claim[0], attempt.ok))
+        return results
+
+    def _claim(self, only_ids: set[str] | None) -> list[tuple[str, str, str, str, str | None]]:
+        """Take a lease on due deliveries so two senders do not send the same one."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            statement = (
+                select(Delivery)
+                .where(
+                    Delivery.state == DeliveryState.PENDING,
+                    or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+                )
+                .order_by(col(Delivery.id))
+                .limit(500)
+                .with_for_update(skip_locked=True)
+            )
+            if only_ids is not None:
+                statement = statement.where(col(Delivery.delivery_id).in_(only_ids))
+            claimed = []
+            for delivery in session.exec(statement):
+                delivery.next_attempt_at = now + LEASE
+                session.add(delivery)
+                secret = None if delivery.event == WEBSUB else self._secrets(session, delivery.channel)
+                claimed.append((delivery.delivery_id, delivery.target, delivery.event, delivery.body, secret))
+            return claimed
+
+    def _send(self, client: httpx.Client, claim: tuple[str, str, str, str, str | None]) -> Attempt:
+        delivery_id, target, event, body, secret = claim
+        payload = body.encode("utf-8")
+        if event == WEBSUB:
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        else:
+            timestamp = str(int(self._clock().timestamp()))
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                "X-Govpub-Event": event,
+                "X-Govpub-Delivery": delivery_id,
+                "X-Govpub-Timestamp": timestamp,
+                "X-Govpub-Signature": sign(secret or "", timestamp, delivery_id, payload),
+                "User-Agent": "govpub-webhook/1",
+            }
+        try:
+            response = client.post(target, content=payload, headers=headers)
+        except httpx.HTTPError as exc:
+            return Attempt(ok=False, status=None, error=f"{type(exc).__name__}: {exc}"[:500])
+        ok = 200 <= response.status_code < 300  # noqa: PLR2004
+        return Attempt(ok=ok, status=response.status_code, error="" if ok else f"HTTP {response.status_code}")
+
+    def _record(self, delivery_id: str, attempt: Attempt) -> None:
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            delivery = session.exec(select(Delivery).where(Delivery.delivery_id == delivery_id)).one()
+            delivery.attempts += 1
+            delivery.last_status, delivery.last_error = attempt.status, attempt.error
+            if attempt.ok:
+                delivery.state, delivery.delivered_at, delivery.next_attempt_at = DeliveryState.DELIVERED, now, None
+            elif delivery.attempts >= self._max_attempts:
+                delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+                logger.warning("delivery %s to %s failed for good: %s", delivery_id, delivery.channel, attempt.error)
+            else:
+                delivery.next_attempt_at = now + BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
+            session.add(delivery)

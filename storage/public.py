@@ -1,0 +1,178 @@
+"""The only writer of public data. Every object it puts belongs to a version that passed review.
+
+``clear_for_public`` checks the record: the version's review run is approved, every level of its
+chain holds an approving decision (or a referral the secrecy administration cleared) bound to the
+version's content hash, the confirmed attribute is 主动公开, and the stored content still hashes
+to what was approved. ``PublicWriter`` refuses a document object without a clearance for exactly
+that version, and a feed page naming a version that has no publication record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from disclosure.attributes import DisclosureAttribute
+from disclosure.errors import RuleViolation
+from disclosure.review import Decision, ReviewState
+from disclosure.states import DocumentState
+from storage.models import Document, DocumentVersion, Publication
+from storage.objectstore import ObjectStore
+from storage.repository.documents import get_document
+from storage.repository.reviews import get_run, list_decisions
+
+
+class NotCleared(RuleViolation):
+    """A version that has not completed review for 主动公开 cannot go public."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    """Proof, read from the record, that one version may be public."""
+
+    document_id: str
+    version: int
+    index_number: str
+    content_sha256: str
+    _token: object
+
+    def prefix(self) -> str:
+        """The only public prefix this clearance opens."""
+        return f"documents/{self.index_number}/{self.version}/"
+
+
+_TOKEN = object()
+
+
+def content_hash(submission: dict[str, object]) -> str:
+    """The content hash of a stored canonical submission (the same as at intake)."""
+    encoded = json.dumps(submission, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def clear_for_public(*, session: Session, document_id: str, version: int) -> Clearance:
+    """Check the review record of one version; raise NotCleared saying what is missing."""
+    document = get_document(session=session, document_id=document_id)
+    row = session.exec(
+        select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.number == version)
+    ).first()
+    if row is None:
+        raise NotCleared(f"{document_id} has no version {version}")
+    if document.current_version != version:
+        raise NotCleared(f"version {version} of {document_id} is not the current version")
+    if DocumentState(document.state) not in {DocumentState.APPROVED, DocumentState.PUBLISHED}:
+        raise NotCleared(f"{document_id} is {document.state}, not approved")
+    run = get_run(session=session, document_id=document_id, version=version)
+    if run is None or ReviewState(run.state) is not ReviewState.APPROVED:
+        raise NotCleared(f"the review of {document_id} v{version} is not complete")
+    if content_hash(row.submission) != row.content_sha256 or run.content_sha256 != row.content_sha256:
+        raise NotCleared(f"the content of {document_id} v{version} is not what was reviewed")
+    _check_decisions(session, document, run.levels, row)
+    if not document.index_number:
+        raise NotCleared(f"{document_id} has no 索引号 yet")
+    return Clearance(document_id, version, document.index_number, row.content_sha256, _TOKEN)
+
+
+def _check_decisions(
+    session: Session, document: Document, levels: list[dict[str, object]], row: DocumentVersion
+) -> None:
+    """Every level approved this exact content; the last confirmed 主动公开."""
+    document_id, version = document.id, row.number
+    decisions = {d.level: d for d in list_decisions(session=session, document_id=document_id, version=version)}
+    for level in levels:
+        decision = decisions.get(str(level["name"]))
+        if decision is None or Decision(decision.decision) not in {Decision.APPROVE, Decision.REFER}:
+            raise NotCleared(f"level {level['name']} of {document_id} v{version} has not approved")
+        if decision.content_sha256 != row.content_sha256:
+            raise NotCleared(f"the decision at {level['name']} was made on other content")
+    last = decisions.get(str(levels[-1]["name"])) if levels else None
+    confirmed = last.confirmed_attribute if last and last.confirmed_attribute else document.attribute
+    if confirmed != DisclosureAttribute.PROACTIVE.value or document.attribute != DisclosureAttribute.PROACTIVE.value:
+        raise NotCleared(f"{document_id} is not confirmed for 主动公开 (confirmed: {confirmed})")
+
+
+def published_versions(*, session: Session, pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of these (document, version) pairs have a publication record."""
+    wanted = set(pairs)
+    if not wanted:
+        return set()
+    ids = {doc for doc, _ in wanted}
+    rows = session.exec(
+        select(Publication.document_id, Publication.version).where(col(Publication.document_id).in_(ids))
+    )
+    return {(doc, ver) for doc, ver in rows} & wanted
+
+
+class PublicWriter:
+    """Puts objects into the public bucket — only with a clearance, never overwriting a document copy."""
+
+    def __init__(self, store: ObjectStore, bucket: str) -> None:
+        self._store = store
+        self._bucket = bucket
+
+    @property
+    def bucket(self) -> str:
+        """The public bucket."""
+        return self._bucket
+
+    def put_document_object(
+        self, clearance: Clearance, name: str, data: bytes, *, content_type: str, sha256: str | None = None
+    ) -> str:
+        """Write one object of a cleared version's public copy; an existing copy is never replaced."""
+        if not isinstance(clearance, Clearance) or clearance._token is not _TOKEN:  # noqa: SLF001
+            raise NotCleared("public document objects need a clearance from clear_for_public")
+        key = clearance.prefix() + name
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        existing = self._store.stat(self._bucket, key)
+        if existing is not None:
+            if existing.metadata.get("sha256") != digest:
+                raise RuleViolation(
+                    f"public object {key} exists with other content; public copies are never overwritten"
+                )
+            return key
+        meta = {"document-id": clearance.document_id, "version": str(clearance.version), "sha256": digest}
+        self._store.put(self._bucket, key, data, length=len(data), content_type=content_type, metadata=meta)
+        return key
+
+    def put_document_status(self, *, session: Session, document: Document, data: bytes) -> str:
+        """The mutable status record of a published document (validity, withdrawal, latest version)."""
+        if not document.index_number or not published_versions(
+            session=session, pairs=[(document.id, v) for v in range(1, document.current_version + 1)]
+        ):
+            raise NotCleared(f"{document.id} was never published")
+        key = f"documents/{document.index_number}/status.json"
+        self._store.put(self._bucket, key, data, length=len(data), content_type="application/json; charset=utf-8")
+        return key
+
+    def put_feed_page(
+        self, *, session: Session, key: str, data: bytes, content_type: str, entries: Iterable[tuple[str, int]]
+    ) -> None:
+        """Write a feed page; every entry on it must name a published version."""
+        if not key.startswith("feeds/"):
+            raise RuleViolation(f"feed pages live under feeds/, not {key}")
+        wanted = set(entries)
+        missing = wanted - published_versions(session=session, pairs=wanted)
+        if missing:
+            raise NotCleared(f"feed page {key} names unpublished versions: {sorted(missing)}")
+        self._store.put(self._bucket, key, data, length=len(data), content_type=content_type)
+
+    def withdraw_copy(self, index_number: str, notice: bytes) -> int:
+        """Remove a withdrawn document's public copies and leave the public withdrawal notice."""
+        prefix = f"documents/{index_number}/"
+        removed = 0
+        for key in list(self._store.list_keys(self._bucket, prefix)):
+            if key != prefix + "withdrawn.json":
+                self._store.delete(self._bucket, key)
+                removed += 1
+        self._store.put(
+            self._bucket,
+            prefix + "withdrawn.json",
+            notice,
+            length=len(notice),
+            content_type="application/json; charset=utf-8",
+        )
+        return removed

@@ -1,0 +1,322 @@
+"""Publication on real SQLite/PostgreSQL and S3: releases, the gate, feeds, corrections, withdrawals."""
+
+import copy
+import json
+from datetime import date
+
+import feedparser
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from disclosure.attributes import DisclosureAttribute
+from disclosure.calendar import WorkingCalendar
+from disclosure.errors import RuleViolation
+from disclosure.publication import Validity
+from disclosure.review import Decision, DecisionRequest
+from feeds.pages import FeedSite
+from flows.intake import Intake
+from flows.publication import PublicationService
+from flows.review_service import ReviewService
+from govpub.app import sample_agency_config
+from govpub.samples import load_samples, sample_interpretation
+from storage.db import session_scope
+from storage.models import Document, FeedItem, Publication, Release
+from storage.public import NotCleared, PublicWriter, clear_for_public
+from storage.repository.agencies import apply_agency_config
+from storage.repository.audit import verify_trail
+
+TODAY = date(2026, 11, 23)
+
+
+class RecordedEvents:
+    def __init__(self):
+        self.events = []
+
+    def emit(self, event, *, document_id, version, payload):
+        assert isinstance(payload, dict)
+        self.events.append((event, document_id, version))
+
+
+class World:
+    def __init__(self, engine, store, prefix, tmp_path, *, page_size=50, hubs=()):
+        self.engine, self.store, self.tmp = engine, store, tmp_path
+        self.private, self.public = prefix + "govpub-private", prefix + "govpub-public"
+        for bucket in (self.private, self.public):
+            store.ensure_bucket(bucket)
+        store.allow_public_read(self.public, ["documents/", "feeds/"])
+        with session_scope(engine) as session:
+            apply_agency_config(session=session, config=sample_agency_config(), actor="system")
+        self.events = RecordedEvents()
+        self.base_url = f"{store.endpoint_url}{self.public}/"
+        self.review = ReviewService(
+            engine=engine, store=store, private_bucket=self.private, events=self.events, today=lambda: TODAY
+        )
+        self.intake = Intake(engine=engine, store=store, private_bucket=self.private)
+        site = FeedSite(base_url=self.base_url, tag_authority="gov.example.cn", page_size=page_size, hubs=tuple(hubs))
+        self.service = PublicationService(
+            engine=engine,
+            store=store,
+            private_bucket=self.private,
+            public_bucket=self.public,
+            site=site,
+            events=self.events,
+            calendar=WorkingCalendar(),
+            today=lambda: TODAY,
+        )
+
+    def submit(self, index=2, *, changes=None, revise=None, data=None):
+        sample = load_samples()[index]
+        payload = data if data is not None else copy.deepcopy(sample.submission)
+        payload.update(changes or {})
+        for name, content in sample.files.items():
+            (self.tmp / name).write_bytes(content)
+        raw = json.dumps(payload, ensure_ascii=False).encode()
+        return self.intake.submit(raw, beside=self.tmp, revise=revise, today=TODAY)
+
+    def review_through(self, doc, version=None, *, attribute=DisclosureAttribute.PROACTIVE, ground=None):
+        version = version or self.current(doc).current_version
+        self.review.begin(doc, version, f"run-{doc[:20]}-{version}")
+        view = self.review.screen(doc, version)
+        reviewers = {"初审": "reviewer1", "复审": "reviewer2", "保密审查": "secrecy", "终审": "leader"}
+        for position, level in enumerate(view.levels):
+            last = position == len(view.levels) - 1
+            self.review.decide(
+                doc,
+                DecisionRequest(
+                    Decision.APPROVE,
+                    reviewers[level.name],
+                    "同意",
+                    confirmed_attribute=attribute if last else None,
+                    confirmed_ground=ground if last else None,
+                ),
+                via="cli",
+            )
+
+    def current(self, doc):
+        with Session(self.engine) as session:
+            return session.get(Document, doc)
+
+    def public_keys(self):
+        return sorted(self.store.list_keys(self.public, ""))
+
+    def get_public(self, key):
+        return self.store.get(self.public, key)
+
+    def assert_public_only_reviewed(self):
+        """Nothing public belongs to an unreviewed, on-application or withheld document."""
+        with Session(self.engine) as session:
+            allowed = {p.index_number for p in session.exec(select(Publication))}
+            documents = {d.index_number: d for d in session.exec(select(Document)) if d.index_number}
+            published_pairs = {(p.document_id, p.version) for p in session.exec(select(Publication))}
+            for item in session.exec(select(FeedItem)):
+                assert (item.document_id, item.version) in published_pairs
+        for key in self.public_keys():
+            if key.startswith("documents/"):
+                number = "/".join(key.split("/")[1:3])
+                assert number in allowed, key
+                assert documents[number].attribute == "proactive"
+        for key in self.public_keys():
+            if key.startswith("feeds/") and key.endswith("feed.json"):
+                feed = json.loads(self.get_public(key))
+                for item in feed["items"]:
+                    meta = item["_govpub"]
+                    assert meta["index_number"] in allowed
+
+
+@pytest.fixture
+def world(engine, store, bucket_prefix, tmp_path):
+    return World(engine, store, bucket_prefix, tmp_path)
+
+
+def test_an_approved_proactive_document_becomes_public_once(world):
+    doc = world.submit().document_id
+    refused = world.service.publish(doc)  # not reviewed: nothing public
+    assert refused.state == "nothing"
+    assert refused.published == []
+    assert world.public_keys() == []
+    world.review_through(doc)
+    outcome = world.service.publish(doc)
+    [(published, version, index_number)] = outcome.published
+    assert (published, version) == (doc, 1)
+    assert index_number.startswith("000014349/")
+    assert index_number.endswith("-00001")
+    prefix = f"documents/{index_number}/1/"
+    record = json.loads(world.get_public(prefix + "metadata.json"))
+    assert record["attribute"] == "主动公开"
+    assert record["index_number"] == index_number
+    assert record["content_sha256"] == world_version_hash(world, doc)
+    attachment = record["attachments"][0]
+    assert (
+        world.get_public(prefix + f"attachments/{attachment['file_name']}")
+        == load_samples()[2].files[attachment["file_name"]]
+    )
+    # anonymous GET through the public URL, percent-encoded Chinese file name, conditional GET → 304
+    response = httpx.get(attachment["url"])
+    assert response.status_code == 200
+    assert response.content == load_samples()[2].files[attachment["file_name"]]
+    feed_url = f"{world.base_url}feeds/all/atom.xml"
+    first = httpx.get(feed_url)
+    assert first.status_code == 200
+    assert httpx.get(feed_url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert httpx.get(feed_url, headers={"If-Modified-Since": first.headers["last-modified"]}).status_code == 304
+    # running it again publishes nothing more
+    again = world.service.publish(doc)
+    assert again.published == []
+    assert again.state == "nothing"
+    with Session(world.engine) as session:
+        assert len(session.exec(select(Publication)).all()) == 1
+        assert verify_trail(session=session) > 0
+    assert ("govpub.document.published", doc, 1) in world.events.events
+    world.assert_public_only_reviewed()
+
+
+def world_version_hash(world, doc):
+    with Session(world.engine) as session:
+        from storage.models import DocumentVersion
+
+        return session.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc)).one().content_sha256
+
+
+@pytest.mark.parametrize("attribute", [DisclosureAttribute.ON_APPLICATION, DisclosureAttribute.WITHHELD])
+def test_on_application_and_withheld_never_reach_public_storage(world, attribute):
+    doc = world.submit().document_id
+    world.review_through(doc, attribute=attribute, ground="art15")
+    assert world.current(doc).state == "approved"
+    assert world.service.publish(doc).published == []
+    with Session(world.engine) as session, pytest.raises(NotCleared):
+        clear_for_public(session=session, document_id=doc, version=1)
+    world.service.ensure_all_channel()
+    world.service.rebuild_feeds()
+    feed = json.loads(world.get_public("feeds/all/feed.json"))
+    assert feed["items"] == []
+    assert [k for k in world.public_keys() if k.startswith("documents/")] == []
+
+
+def test_the_gate_refuses_unreviewed_versions_and_overwrites(world):
+    doc = world.submit().document_id
+    writer = PublicWriter(world.store, world.public)
+    with Session(world.engine) as session, pytest.raises(NotCleared):
+        clear_for_public(session=session, document_id=doc, version=1)
+    with pytest.raises(NotCleared):
+        writer.put_document_object(object(), "body.html", b"x", content_type="text/html")
+    with Session(world.engine) as session, pytest.raises(NotCleared):
+        writer.put_feed_page(
+            session=session,
+            key="feeds/all/atom.xml",
+            data=b"<feed/>",
+            content_type="application/atom+xml",
+            entries=[(doc, 1)],
+        )
+    world.review_through(doc)
+    world.service.publish(doc)
+    number = world.current(doc).index_number
+    with Session(world.engine) as session:
+        clearance = clear_for_public(session=session, document_id=doc, version=1)
+    with pytest.raises(RuleViolation, match="never overwritten"):
+        writer.put_document_object(clearance, "body.html", b"<p>changed</p>", content_type="text/html")
+    assert b"changed" not in world.get_public(f"documents/{number}/1/body.html")
+
+
+def test_a_policy_waits_for_its_interpretation_and_they_publish_together(world):
+    policy = world.submit(0).document_id  # a policy that requires an interpretation
+    world.review_through(policy)
+    held = world.service.publish(policy)
+    assert held.state == "held"
+    assert held.published == []
+    assert world.public_keys() == []
+    with Session(world.engine) as session:
+        [deadline] = [d for d in world.service.deadlines(session) if d.kind == "interpretation"]
+        assert deadline.document_id == policy
+    sample = load_samples()[0]
+    interpretation = sample_interpretation(policy, sample.submission)
+    raw = json.dumps(interpretation, ensure_ascii=False).encode()
+    interp = world.intake.submit(raw, today=TODAY).document_id
+    assert world.current(interp).item_type == "interpretation"
+    world.review_through(interp)
+    outcome = world.service.publish(interp)  # the interpretation's approval releases both
+    assert {d for d, _, _ in outcome.published} == {policy, interp}
+    policy_number, interp_number = world.current(policy).index_number, world.current(interp).index_number
+    policy_record = json.loads(world.get_public(f"documents/{policy_number}/1/metadata.json"))
+    interp_record = json.loads(world.get_public(f"documents/{interp_number}/1/metadata.json"))
+    assert policy_record["interpretations"][0]["index_number"] == interp_number
+    assert interp_record["interprets"]["index_number"] == policy_number
+    parsed = feedparser.parse(world.get_public("feeds/all/atom.xml"))
+    by_id = {e.id: e for e in parsed.entries}
+    policy_entry = by_id[policy_record["entry_id"]]
+    related = [link for link in policy_entry.links if link.rel == "related"]
+    assert related
+    assert related[0].href == interp_record["body"]["url"]
+    with Session(world.engine) as session:
+        assert not [d for d in world.service.deadlines(session) if d.kind == "interpretation"]
+        release = session.exec(select(Release).where(Release.state == "published")).one()
+        assert {m[0] for m in release.members} == {policy, interp}
+    world.assert_public_only_reviewed()
+
+
+def test_a_failed_release_is_recorded_and_redriven(world, monkeypatch):
+    doc = world.submit().document_id
+    world.review_through(doc)
+    calls = {"n": 0}
+    real_record = world.service._record
+
+    def broken_record(*args, **kwargs):
+        calls["n"] += 1
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(world.service, "_record", broken_record)
+    with pytest.raises(RuntimeError):
+        world.service.publish(doc)
+    with Session(world.engine) as session:
+        release = session.exec(select(Release)).one()
+        assert release.state == "partial"
+        assert release.written
+        assert "database went away" in release.error
+        assert session.exec(select(Publication)).all() == []
+    assert doc in world.service.pending_roots()
+    monkeypatch.setattr(world.service, "_record", real_record)
+    outcome = world.service.publish(doc)
+    assert [d for d, _, _ in outcome.published] == [doc]
+    assert world.service.pending_roots() == []
+
+
+def test_correction_withdrawal_and_validity_reach_the_feeds(world):
+    doc = world.submit().document_id
+    world.review_through(doc)
+    world.service.publish(doc)
+    number = world.current(doc).index_number
+    sample = load_samples()[2]
+    with pytest.raises(Exception, match="change_note"):
+        world.submit(revise=doc, changes={"summary": "更正后的概述"})
+    world.submit(revise=doc, changes={"summary": "更正后的概述", "change_note": "更正第二段的错别字"})
+    assert world.public_keys()  # v1 stays public while v2 is reviewed
+    world.review_through(doc, 2)
+    outcome = world.service.publish(doc)
+    assert outcome.published == [(doc, 2, number)]  # same 索引号, never changed
+    parsed = feedparser.parse(world.get_public("feeds/all/atom.xml"))
+    [entry] = parsed.entries
+    assert entry.summary == "更正后的概述"
+    assert entry["govpub_change-note"] == "更正第二段的错别字"
+    assert ("govpub.document.corrected", doc, 2) in world.events.events
+    with pytest.raises(RuleViolation, match="disclosure office"):
+        world.service.set_validity(doc, Validity.REPEALED, actor="drafter", note="x")
+    world.service.set_validity(doc, Validity.REPEALED, actor="office", note="被浙政办发〔2026〕1号废止")
+    parsed = feedparser.parse(world.get_public("feeds/all/rss.xml"))
+    assert "废止" in parsed.entries[0]["govpub_validity"]
+    status = json.loads(world.get_public(f"documents/{number}/status.json"))
+    assert status["validity"] == "废止"
+    with pytest.raises(RuleViolation, match="public reason"):
+        world.service.withdraw(doc, actor="office", reason=" ")
+    world.service.withdraw(doc, actor="office", reason="含有不应公开的个人信息")
+    keys = world.public_keys()
+    assert [k for k in keys if k.startswith("documents/")] == [f"documents/{number}/withdrawn.json"]
+    atom = world.get_public("feeds/all/atom.xml")
+    assert b"deleted-entry" in atom
+    assert "含有不应公开的个人信息".encode() in atom
+    assert feedparser.parse(atom).entries == []
+    rss = feedparser.parse(world.get_public("feeds/all/rss.xml"))
+    assert [e.title for e in rss.entries] == [f"【已撤回】{sample.submission['title']}"]
+    feed = json.loads(world.get_public("feeds/all/feed.json"))
+    assert [i["_govpub"]["withdrawal_reason"] for i in feed["items"]] == ["含有不应公开的个人信息"]
+    assert ("govpub.document.withdrawn", doc, 2) in world.events.events
+    world.assert_public_only_reviewed()
