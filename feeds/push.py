@@ -58,7 +58,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 
 def new_delivery(*, channel: str, event: str, target: str, document_id: str, body: str) -> Delivery:
-    """A pending delivery, due now."""
+    """A pending delivery, due now (no next attempt time yet)."""
     return Delivery(
         delivery_id=str(uuid.uuid4()),
         channel=channel,
@@ -67,7 +67,7 @@ def new_delivery(*, channel: str, event: str, target: str, document_id: str, bod
         document_id=document_id,
         body=body,
         state=DeliveryState.PENDING,
-        next_attempt_at=utcnow(),
+        next_attempt_at=None,  # due now
     )
 
 

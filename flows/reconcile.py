@@ -8,6 +8,8 @@ Every action is idempotent: run twice, it does the same once.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
@@ -23,8 +25,9 @@ from sqlmodel import Session, col, select
 
 from disclosure.review import ReviewState
 from disclosure.states import DocumentState
+from flows.publication import PublicationService
 from flows.review_service import ReviewService
-from flows.runtime import review_service
+from flows.runtime import publication_service, review_service
 from storage.models import Document, ReviewDecision, ReviewRun, utcnow
 from storage.repository.reviews import list_decisions, list_open_runs
 
@@ -40,6 +43,11 @@ class ReconcileReport:
     resumed: list[str] = field(default_factory=list)
     restarted: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    publish_failed: list[str] = field(default_factory=list)
+    withdrawals_finished: list[str] = field(default_factory=list)
+    delivered: int = 0
+    overdue: list[str] = field(default_factory=list)
 
 
 def start_review(document_id: str, version: int) -> None:
@@ -83,8 +91,46 @@ def reconcile_reviews(grace_minutes: float = 2.0) -> ReconcileReport:
     with get_client(sync_client=True) as client:
         _redrive_open(client, service, runs, decisions, report)
         _cancel_voided(client, voided, report)
+    redrive_publication(publication_service(), report)
     logger.info("reconciled: %s", report)
     return report
+
+
+def redrive_publication(publisher: PublicationService, report: ReconcileReport) -> None:
+    """Publish what is approved but not public, finish interrupted withdrawals, rebuild feeds,
+    send due deliveries, announce overdue deadlines. Each step stands alone: one failure does not
+    stop the others."""
+    logger = logging.getLogger(__name__)
+    for root in publisher.pending_roots():
+        try:
+            outcome = publisher.publish(root, push=False)
+        except Exception:  # recorded on the release; the next round tries again
+            logger.exception("publication of %s failed", root)
+            report.publish_failed.append(root)
+            continue
+        if outcome.published:
+            report.published.append(root)
+
+    def finish_withdrawals() -> None:
+        report.withdrawals_finished.extend(publisher.leftover_withdrawn_copies())
+
+    def rebuild() -> None:
+        publisher.rebuild_feeds()
+
+    def deliver() -> None:
+        report.delivered = sum(ok for _, ok in publisher.pusher.deliver_due())
+
+    def deadlines() -> None:
+        report.overdue.extend(d.document_id for d in publisher.notify_overdue())
+
+    steps: dict[str, Callable[[], None]] = {
+        "withdrawals": finish_withdrawals, "feeds": rebuild, "deliveries": deliver, "deadlines": deadlines,
+    }  # fmt: skip
+    for name, step in steps.items():
+        try:
+            step()
+        except Exception:
+            logger.exception("reconciler step %s failed", name)
 
 
 def _redrive_open(

@@ -139,5 +139,50 @@ def test_three_level_chain_by_cli_and_resume_form(stack, tmp_path):
     actions = [e["action"] for e in status["audit"]]
     assert actions.count("review.decided") == 2
     assert "review.refused" in actions
-    assert actions[-1] == "document.approved"
+    assert "document.approved" in actions
     assert govpub(env, "audit", "verify").returncode == 0
+
+    # the approved event triggers publish-document: the policy is held for its interpretation
+    held = poll_until(lambda: _audit_has(env, doc, "publication.held"), what="the policy held")
+    assert held["state"] == "approved"
+    assert {d["kind"] for d in held["deadlines"]} == {"interpretation", "publication"}
+    exported = tmp_path / "feeds-before"
+    assert govpub(env, "feeds", "export", str(exported)).returncode == 0
+    assert json.loads((exported / "all" / "feed.json").read_text())["items"] == []
+
+    from govpub.samples import load_samples, sample_interpretation
+
+    policy = next(s for s in load_samples() if s.name == "zhejiang-civil-affairs-2020-key-work")
+    interpretation = tmp_path / "interpretation.json"
+    interpretation.write_text(json.dumps(sample_interpretation(doc, policy.submission), ensure_ascii=False))
+    submitted = govpub(env, "submit", str(interpretation))
+    assert submitted.returncode == 0, submitted.stderr
+    interp = submitted.stdout.split()[-1]
+    for level, reviewer in (("初审", "reviewer1"), ("复审", "reviewer2"), ("终审", "leader")):
+        poll_until(lambda level=level: waiting(env, level), what=f"interpretation at {level}")
+        extra = ["--attribute", "proactive"] if level == "终审" else []
+        decided = govpub(env, "review", "approve", interp, "--as", reviewer, "--comment", "同意", *extra)
+        assert decided.returncode == 0, decided.stderr
+    published = poll_until(lambda: _published(env, doc), what="policy and interpretation published", timeout=180)
+    interp_status = json.loads(govpub(env, "status", interp, "--json").stdout)
+    assert interp_status["state"] == "published"
+    assert not [d for d in published["deadlines"] if d["kind"] == "interpretation"]
+    exported = tmp_path / "feeds-after"
+    assert govpub(env, "feeds", "export", str(exported)).returncode == 0
+    import feedparser
+
+    atom = feedparser.parse((exported / "all" / "atom.xml").read_bytes())
+    titles = {e.title for e in atom.entries}
+    assert policy.submission["title"] in titles
+    assert interp_status["title"] in titles
+    assert govpub(env, "audit", "verify").returncode == 0
+
+
+def _audit_has(env, doc, action):
+    status = json.loads(govpub(env, "status", doc, "--json").stdout)
+    return status if action in [e["action"] for e in status["audit"]] else None
+
+
+def _published(env, doc):
+    status = json.loads(govpub(env, "status", doc, "--json").stdout)
+    return status if status["state"] == "published" else None
