@@ -141,8 +141,11 @@ def test_three_level_chain_by_cli_and_resume_form(stack, tmp_path):
     assert "review.refused" in actions
     assert "document.approved" in actions
     assert govpub(env, "audit", "verify").returncode == 0
+    _publish_with_interpretation(env, doc, tmp_path)
 
-    # the approved event triggers publish-document: the policy is held for its interpretation
+
+def _publish_with_interpretation(env, doc, tmp_path):
+    """The approved event triggers publish-document: the policy is held for its interpretation."""
     held = poll_until(lambda: _audit_has(env, doc, "publication.held"), what="the policy held")
     assert held["state"] == "approved"
     assert {d["kind"] for d in held["deadlines"]} == {"interpretation", "publication"}

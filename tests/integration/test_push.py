@@ -99,7 +99,7 @@ def test_webhooks_are_signed_retried_with_backoff_and_logged(engine, store, buck
         world.service.publish(doc)
         hooks = [r for r in receiver.received if r[0] == "/hook"]
         assert len(hooks) == 1  # the first attempt got 503
-        path, headers, body = hooks[0]
+        _path, headers, body = hooks[0]
         assert verify(SECRET, headers, body)
         assert not verify("another-secret-entirely", headers, body)
         payload = json.loads(body)
