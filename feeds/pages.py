@@ -142,6 +142,15 @@ class FeedBuilder:
         )
         withdrawn = {i.entry["id"] for i in items if i.document_id in withdrawn_docs}
         content = resolve_items([i.entry for i in items], withdrawn)
+        stoned = {t["id"] for t in content.tombstones}
+        for doc_id in withdrawn_docs:  # an older page: the tombstone itself was appended later
+            entry_ids = {i.entry["id"] for i in items if i.document_id == doc_id}
+            if entry_ids - stoned:
+                stone = session.exec(select(FeedItem).where(
+                    FeedItem.channel == channel.name, FeedItem.document_id == doc_id, FeedItem.action == "withdraw",
+                ).order_by(col(FeedItem.seq).desc())).first()  # fmt: skip
+                if stone is not None:
+                    content.tombstones.append(stone.entry)
         updated = max((i.occurred_at for i in items), default=channel.created_at)
         info = ChannelInfo(
             name=channel.name,

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -352,14 +352,19 @@ class PublicationService:
         }
 
     @staticmethod
-    def _last_publication_first(session: Session, document_id: str) -> date | None:
+    def _first_published(session: Session, document_id: str) -> datetime | None:
+        """When the document was first published (aware)."""
         first = session.exec(
             select(Publication).where(Publication.document_id == document_id).order_by(col(Publication.version))
         ).first()
         if first is None:
             return None
-        moment = first.published_at if first.published_at.tzinfo else first.published_at.replace(tzinfo=SHANGHAI)
-        return moment.astimezone(SHANGHAI).date()
+        return first.published_at if first.published_at.tzinfo else first.published_at.replace(tzinfo=UTC)
+
+    def _last_publication_first(self, session: Session, document_id: str) -> date | None:
+        """The day (Asia/Shanghai) the document was first published."""
+        moment = self._first_published(session, document_id)
+        return moment.astimezone(SHANGHAI).date() if moment else None
 
     def _entry_id(self, index_number: str, year: int) -> str:
         return f"tag:{self._site.tag_authority},{year}:{index_number}"
@@ -476,7 +481,7 @@ class PublicationService:
         self, session: Session, document: Document, record: dict[str, Any], action: FeedAction
     ) -> dict[str, Any]:
         now = utcnow().isoformat()
-        first = self._last_publication_first(session, document.id)
+        first = self._first_published(session, document.id)
         prefix = f"documents/{record['index_number']}/{record['version']}/"
         related = [
             {"url": link["url"], "title": f"政策解读：{link['title']}"} for link in record.get("interpretations") or []
@@ -498,7 +503,7 @@ class PublicationService:
             "summary": record.get("summary") or record["title"],
             "content_html": self._body_html(prefix),
             "link": self._url(prefix + "body.html"),
-            "published": (datetime.combine(first, datetime.min.time(), SHANGHAI).isoformat() if first else now),
+            "published": first.isoformat() if first else now,
             "updated": now,
             "categories": categories,
             "enclosures": [

@@ -13,15 +13,18 @@ from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.errors import ServiceUnavailable
 from disclosure.review import Decision, DecisionRequest, ReviewState
+from disclosure.states import DocumentState
 from flows.intake import Intake
 from flows.review_service import ReviewService, RunView
 from govpub.app import App, today
 from govpub.reviewing import decide
-from govpub.samples import Sample, load_samples
+from govpub.samples import Sample, load_samples, sample_interpretation
+from storage.models import Document
 
 REVIEWERS = {"初审": "reviewer1", "复审": "reviewer2", "保密审查": "secrecy", "终审": "leader"}
 
@@ -34,6 +37,7 @@ class Plan:
     document_id: str
     return_once: bool = False
     reject: bool = False
+    attribute: DisclosureAttribute = DisclosureAttribute.PROACTIVE
     log: list[str] = field(default_factory=list)
 
 
@@ -69,8 +73,16 @@ def run_demo(
                 (Path(scratch) / name).write_bytes(content)
             result = intake.submit(path.read_bytes(), beside=path.parent, today=today())
             announce(result.document_id, result.version)
-            plans.append(Plan(sample.name, result.document_id, return_once=index == 0, reject=index == 1))
+            attribute = DisclosureAttribute.ON_APPLICATION if index == 3 else DisclosureAttribute.PROACTIVE  # noqa: PLR2004
+            plans.append(Plan(sample.name, result.document_id, return_once=index == 0, reject=index == 1,
+                              attribute=attribute))  # fmt: skip
             console.print(f"submitted [bold]{sample.name}[/bold] → {result.document_id}")
+            if data["interpretation_required"]:  # 谁起草、谁解读: the drafter interprets, reviewed on its own chain
+                raw = json.dumps(sample_interpretation(result.document_id, data), ensure_ascii=False).encode()
+                interpretation = intake.submit(raw, today=today())
+                announce(interpretation.document_id, interpretation.version)
+                plans.append(Plan(f"{sample.name} 解读", interpretation.document_id))
+                console.print(f"submitted its interpretation → {interpretation.document_id}")
         deadline = time.monotonic() + timeout
         pending = {p.document_id: p for p in plans}
         while pending and time.monotonic() < deadline:
@@ -78,12 +90,30 @@ def run_demo(
                 if _step(plan, service, intake, samples, scratch, console, announce):
                     del pending[plan.document_id]
             time.sleep(0.5)
-    table = Table("document", "id", "result", "steps", title="demo")
+        console.print("reviews done; waiting for publication (publish-document deployment)…")
+        unpublished = _wait_for_publication(opened, plans, deadline)
+    table = Table("document", "id", "review", "now", "steps", title="demo")
     for plan in plans:
         view = service.current(plan.document_id)
-        table.add_row(plan.name, plan.document_id, view.state.value if view else "not started", " → ".join(plan.log))
+        with Session(opened.engine) as session:
+            document = session.get(Document, plan.document_id)
+        now = f"{document.state} {document.index_number or ''}" if document else "?"
+        table.add_row(plan.name, plan.document_id, view.state.value if view else "not started", now,
+                      " → ".join(plan.log))  # fmt: skip
     console.print(table)
-    return not pending
+    return not pending and not unpublished
+
+
+def _wait_for_publication(opened: App, plans: list[Plan], deadline: float) -> set[str]:
+    """Wait until every approved 主动公开 document is published; return those that are not."""
+    while True:
+        with Session(opened.engine) as session:
+            rows = [session.get(Document, p.document_id) for p in plans]
+        waiting = {d.id for d in rows if d is not None and d.state == DocumentState.APPROVED.value
+                   and d.attribute == DisclosureAttribute.PROACTIVE.value}  # fmt: skip
+        if not waiting or time.monotonic() > deadline:
+            return waiting
+        time.sleep(0.5)
 
 
 def _step(  # noqa: PLR0917 - one demo step needs its whole context
@@ -120,6 +150,9 @@ def _step(  # noqa: PLR0917 - one demo step needs its whole context
         request = DecisionRequest(Decision.RETURN, reviewer, comment="概述需补充发布机构，请修改后重新报送")
     elif plan.reject and last:
         request = DecisionRequest(Decision.REJECT, reviewer, comment="内容已过时效，不再公开")
+    elif last and plan.attribute is not DisclosureAttribute.PROACTIVE:
+        request = DecisionRequest(Decision.APPROVE, reviewer, comment="涉及特定对象，依申请公开",
+                                  confirmed_attribute=plan.attribute, confirmed_ground="art16_2")  # fmt: skip
     elif last:
         request = DecisionRequest(Decision.APPROVE, reviewer, comment="同意公开",
                                   confirmed_attribute=DisclosureAttribute.PROACTIVE)  # fmt: skip
