@@ -138,11 +138,21 @@ def plan_release(
             return ReleasePlan((), "held until its interpretation is approved (同步发布)")
         members.append((policy.document_id, policy.current_version))
     elif not policy_public:
-        reason = "the policy is not approved for 主动公开 yet" if ready_interpretations else "nothing to publish"
-        return ReleasePlan((), reason)
+        if ready_interpretations:
+            return ReleasePlan((), "the policy is not approved for 主动公开 yet")
+        return ReleasePlan(
+            (),
+            f"nothing to publish: the document is {policy.state.value}"
+            + (
+                ""
+                if policy.attribute is DisclosureAttribute.PROACTIVE
+                else f" and {policy.attribute.label}, never public"
+            ),
+        )
     members.extend((i.document_id, i.current_version) for i in ready_interpretations)
     if not members:
-        return ReleasePlan((), "nothing to publish")
+        done = policy_public and policy.published_version == policy.current_version
+        return ReleasePlan((), "already published" if done else "nothing to publish")
     return ReleasePlan(tuple(members))
 
 

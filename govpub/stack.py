@@ -73,8 +73,16 @@ def prefect_env(settings: Settings, api_url: str) -> dict[str, str]:
 
 
 def use_prefect(settings: Settings, api_url: str) -> None:
-    """Point this process's Prefect client at ``api_url`` (before prefect is imported)."""
+    """Point this process's Prefect client at ``api_url``.
+
+    Prefect reads its settings once, at import: if it is already imported, its settings context is
+    rebuilt, or the client would silently run an in-process (ephemeral) server instead.
+    """
     os.environ.update({k: v for k, v in prefect_env(settings, api_url).items() if k.startswith("PREFECT_")})
+    if "prefect.context" in sys.modules:
+        from prefect.context import refresh_global_settings_context  # noqa: PLC0415 - only when imported
+
+        refresh_global_settings_context()
 
 
 def _free_port() -> int:

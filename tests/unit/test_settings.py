@@ -47,3 +47,22 @@ def test_every_setting_is_described():
                 walk(annotation)
 
     walk(Settings)
+
+
+def test_use_prefect_reaches_an_already_imported_prefect(tmp_path, monkeypatch):
+    """Prefect reads settings at import; pointing it at a server afterwards must still take effect
+    (otherwise the client silently runs an in-process server and events go nowhere)."""
+    import prefect.settings
+    from prefect.context import refresh_global_settings_context
+
+    from govpub.settings import Settings
+    from govpub.stack import use_prefect
+
+    for name in ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        use_prefect(Settings(data_dir=tmp_path), "http://127.0.0.1:4999/api")
+        assert prefect.settings.get_current_settings().api.url == "http://127.0.0.1:4999/api"
+    finally:
+        monkeypatch.undo()
+        refresh_global_settings_context()
