@@ -12,7 +12,7 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.review import Decision, DecisionRequest
 from flows.review_service import ReviewService
 from storage.db import make_engine
-from tests.e2e.test_cli import env, govpub  # noqa: F401 - the fixture and the runner
+from tests.e2e.conftest import govpub
 
 
 class Quiet:
