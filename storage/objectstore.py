@@ -155,7 +155,11 @@ class S3ObjectStore:
             }],
         }  # fmt: skip
         with _translated(bucket):
-            self._client.set_bucket_policy(bucket, json.dumps(policy))
+            try:
+                self._client.set_bucket_policy(bucket, json.dumps(policy))
+            except S3Error as exc:  # e.g. AWS Block Public Access: the website/CDN serves the bucket then
+                logger.warning("public-read policy on %s refused (%s); serve it through GOVPUB_FEEDS_BASE_URL",
+                               bucket, exc.code)  # fmt: skip
 
     def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
         """Keys under a prefix, recursively."""

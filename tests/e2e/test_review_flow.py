@@ -149,6 +149,7 @@ def _publish_with_interpretation(env, doc, tmp_path):
     held = poll_until(lambda: _audit_has(env, doc, "publication.held"), what="the policy held")
     assert held["state"] == "approved"
     assert {d["kind"] for d in held["deadlines"]} == {"interpretation", "publication"}
+    assert _public_documents(env) == set()  # held: nothing public yet
     exported = tmp_path / "feeds-before"
     assert govpub(env, "feeds", "export", str(exported)).returncode == 0
     assert json.loads((exported / "all" / "feed.json").read_text())["items"] == []
@@ -166,9 +167,11 @@ def _publish_with_interpretation(env, doc, tmp_path):
         extra = ["--attribute", "proactive"] if level == "终审" else []
         decided = govpub(env, "review", "approve", interp, "--as", reviewer, "--comment", "同意", *extra)
         assert decided.returncode == 0, decided.stderr
+        _public_documents(env)  # checks after every step: only reviewed 主动公开 versions are public
     published = poll_until(lambda: _published(env, doc), what="policy and interpretation published", timeout=180)
     interp_status = json.loads(govpub(env, "status", interp, "--json").stdout)
     assert interp_status["state"] == "published"
+    assert _public_documents(env) == {doc, interp}
     assert not [d for d in published["deadlines"] if d["kind"] == "interpretation"]
     exported = tmp_path / "feeds-after"
     assert govpub(env, "feeds", "export", str(exported)).returncode == 0
@@ -179,6 +182,46 @@ def _publish_with_interpretation(env, doc, tmp_path):
     assert policy.submission["title"] in titles
     assert interp_status["title"] in titles
     assert govpub(env, "audit", "verify").returncode == 0
+
+
+def _public_documents(env):
+    """Documents with public objects; fails if any belongs to an unreviewed or non-proactive version."""
+    from sqlmodel import Session, select
+
+    from storage.db import make_engine
+    from storage.models import Document, FeedItem, Publication
+    from storage.objectstore import S3ObjectStore
+
+    store = S3ObjectStore.connect(
+        env["GOVPUB_STORE_ENDPOINT"],
+        access_key=env["GOVPUB_STORE_ACCESS_KEY"],
+        secret_key=env["GOVPUB_STORE_SECRET_KEY"],
+        secure=False,
+        region=None,
+    )
+    bucket = env["GOVPUB_STORE_BUCKET_PREFIX"] + "govpub-public"
+    engine = make_engine(env["GOVPUB_DATABASE_URL"])
+    try:
+        with Session(engine) as session:
+            publications = {(p.document_id, p.version): p for p in session.exec(select(Publication))}
+            by_number = {p.index_number: p.document_id for p in publications.values()}
+            documents = {d.id: d for d in session.exec(select(Document))}
+            for item in session.exec(select(FeedItem)):
+                assert (item.document_id, item.version) in publications
+        public = set()
+        for key in store.list_keys(bucket, "documents/"):
+            number = "/".join(key.split("/")[1:3])
+            assert number in by_number, key
+            document = documents[by_number[number]]
+            assert document.attribute == "proactive", key
+            public.add(document.id)
+        for key in store.list_keys(bucket, "feeds/"):
+            if key.endswith(".json"):
+                for item in json.loads(store.get(bucket, key))["items"]:
+                    assert item["_govpub"]["index_number"] in by_number, key
+        return public
+    finally:
+        engine.dispose()
 
 
 def _audit_has(env, doc, action):

@@ -320,3 +320,55 @@ def test_correction_withdrawal_and_validity_reach_the_feeds(world):
     assert [i["_govpub"]["withdrawal_reason"] for i in feed["items"]] == ["含有不应公开的个人信息"]
     assert ("govpub.document.withdrawn", doc, 2) in world.events.events
     world.assert_public_only_reviewed()
+
+
+def test_a_late_interpretation_is_overdue_across_national_day(world):
+    from datetime import UTC, datetime
+
+    policy = world.submit(0).document_id
+    world.review_through(policy)
+    assert world.service.publish(policy).state == "held"
+    with session_scope(world.engine) as session:  # approved (and held) on the eve of National Day
+        document = session.get(Document, policy)
+        document.updated_at = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
+        session.add(document)
+    with Session(world.engine) as session:
+        [deadline] = [d for d in world.service.deadlines(session) if d.kind == "interpretation"]
+    assert deadline.due == date(2026, 10, 9)  # 3 working days: 9-30, (10-1…10-7 holiday), 10-8, 10-9
+    explanation = deadline.computed.explanation()
+    assert "National Day" in explanation
+    assert "2026-10-01" in explanation
+    world.service._today = lambda: date(2026, 10, 9)
+    assert [d for d in world.service.notify_overdue() if d.kind == "interpretation"] == []  # due today: not late
+    world.service._today = lambda: date(2026, 10, 12)
+    raised = [d for d in world.service.notify_overdue() if d.kind == "interpretation"]
+    assert [d.document_id for d in raised] == [policy]
+    assert ("govpub.document.interpretation.overdue", policy, 0) in world.events.events
+    assert [d for d in world.service.notify_overdue() if d.kind == "interpretation"] == []  # once per due date
+
+
+def test_policy_first_mode_publishes_the_policy_then_links_its_interpretation(world):
+    config = sample_agency_config()
+    config["agency"]["interpretation_release"] = "policy_first"
+    with session_scope(world.engine) as session:
+        apply_agency_config(session=session, config=config, actor="admin")
+    policy = world.submit(0).document_id
+    world.review_through(policy)
+    assert [d for d, _, _ in world.service.publish(policy).published] == [policy]
+    with Session(world.engine) as session:
+        [deadline] = [d for d in world.service.deadlines(session) if d.kind == "interpretation"]
+        assert deadline.basis.startswith("policy published")
+    sample = load_samples()[0]
+    raw = json.dumps(sample_interpretation(policy, sample.submission), ensure_ascii=False).encode()
+    interp = world.intake.submit(raw, today=TODAY).document_id
+    world.review_through(interp)
+    assert [d for d, _, _ in world.service.publish(interp).published] == [interp]
+    policy_number = world.current(policy).index_number
+    entries = {e.id: e for e in feedparser.parse(world.get_public("feeds/all/atom.xml")).entries}
+    policy_record = json.loads(world.get_public(f"documents/{policy_number}/1/metadata.json"))
+    policy_entry = entries[policy_record["entry_id"]]
+    assert [link.rel for link in policy_entry.links].count("related") == 1  # the entry gained the link
+    assert policy_record["interpretations"] == []  # the record written at publication stays as it was
+    with Session(world.engine) as session:
+        assert not [d for d in world.service.deadlines(session) if d.kind == "interpretation"]
+    world.assert_public_only_reviewed()
