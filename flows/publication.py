@@ -736,6 +736,13 @@ class PublicationService:
                 event="govpub.document.withdrawn",
                 channels=channels,
             )
+            if document.interprets_id:  # the policy's entry loses the link to this interpretation
+                touched |= self._refresh_related(session, document.interprets_id, deliveries)
+            followers = [
+                i.id
+                for i in session.exec(select(Document).where(Document.interprets_id == document_id))
+                if DocumentState(i.state) is DocumentState.PUBLISHED
+            ]
             index_number, version = last.index_number, last.version
         notice = json.dumps(
             {
@@ -760,6 +767,8 @@ class PublicationService:
             payload={"index_number": index_number, "reason": reason},
         )
         self._after_change(touched, deliveries)
+        for interpretation in followers:  # an interpretation does not outlive its policy
+            self.withdraw(interpretation, actor=actor, reason=f"随所解读的政策撤回：{reason}")
 
     def set_validity(self, document_id: str, validity: Validity, *, actor: str, note: str) -> None:
         """Record a validity change (失效 / 废止 / 已修改) of a published document and show it in the feeds."""

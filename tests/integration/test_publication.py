@@ -252,6 +252,16 @@ def test_a_policy_waits_for_its_interpretation_and_they_publish_together(world):
         release = session.exec(select(Release).where(Release.state == "published")).one()
         assert {m[0] for m in release.members} == {policy, interp}
     world.assert_public_only_reviewed()
+    # withdrawing the policy takes its interpretation down with it
+    world.service.withdraw(policy, actor="office", reason="政策调整")
+    assert world.current(interp).state == "withdrawn"
+    assert [k for k in world.public_keys() if k.startswith("documents/")] == sorted(
+        [f"documents/{policy_number}/withdrawn.json", f"documents/{interp_number}/withdrawn.json"]
+    )
+    atom = world.get_public("feeds/all/atom.xml")
+    assert feedparser.parse(atom).entries == []
+    assert "随所解读的政策撤回：政策调整".encode() in atom
+    world.assert_public_only_reviewed()
 
 
 def test_a_failed_release_is_recorded_and_redriven(world, monkeypatch):
@@ -372,3 +382,9 @@ def test_policy_first_mode_publishes_the_policy_then_links_its_interpretation(wo
     with Session(world.engine) as session:
         assert not [d for d in world.service.deadlines(session) if d.kind == "interpretation"]
     world.assert_public_only_reviewed()
+    world.service.withdraw(interp, actor="office", reason="解读有误，重新解读")
+    entries = {e.id: e for e in feedparser.parse(world.get_public("feeds/all/atom.xml")).entries}
+    assert [link.rel for link in entries[policy_record["entry_id"]].links].count("related") == 0
+    assert world.current(policy).state == "published"
+    with Session(world.engine) as session:  # the policy needs an interpretation again
+        assert [d.kind for d in world.service.deadlines(session) if d.document_id == policy] == ["interpretation"]
