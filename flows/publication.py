@@ -460,12 +460,7 @@ class PublicationService:
         last = self._last_publication(session, root_id)
         if last is None or DocumentState(root.state) is DocumentState.WITHDRAWN:
             return set()
-        record = dict(last.record)
-        record["interpretations"] = [
-            link
-            for i in session.exec(select(Document).where(Document.interprets_id == root_id))
-            if (link := self._link_to(session, i.id, []))
-        ]
+        record = self._current_record(session, last)
         entry = self._entry(session, root, record, FeedAction.RELATED)
         return self._append(
             session,
@@ -476,6 +471,16 @@ class PublicationService:
             deliveries=deliveries,
             event="govpub.document.corrected",
         )
+
+    def _current_record(self, session: Session, last: Publication) -> dict[str, Any]:
+        """The published record with today's interpretation links (interpretations may follow later)."""
+        record = dict(last.record)
+        record["interpretations"] = [
+            link
+            for i in session.exec(select(Document).where(Document.interprets_id == last.document_id))
+            if (link := self._link_to(session, i.id, []))
+        ]
+        return record
 
     def _entry(
         self, session: Session, document: Document, record: dict[str, Any], action: FeedAction
@@ -770,8 +775,13 @@ class PublicationService:
         for interpretation in followers:  # an interpretation does not outlive its policy
             self.withdraw(interpretation, actor=actor, reason=f"随所解读的政策撤回：{reason}")
 
-    def set_validity(self, document_id: str, validity: Validity, *, actor: str, note: str) -> None:
-        """Record a validity change (失效 / 废止 / 已修改) of a published document and show it in the feeds."""
+    def set_validity(
+        self, document_id: str, validity: Validity, *, actor: str, note: str, amended_by: str | None = None
+    ) -> None:
+        """Record a validity change (失效 / 废止 / 已修改) of a published document and show it in the feeds.
+
+        ``amended_by`` names the published govpub document that amends or repeals it: the entry links it.
+        """
         if not note.strip():
             raise RuleViolation("say why the validity changed (e.g. the repealing document's 发文字号)")
         deliveries: set[str] = set()
@@ -781,8 +791,14 @@ class PublicationService:
             last = self._last_publication(session, document_id)
             if last is None or DocumentState(document.state) is DocumentState.WITHDRAWN:
                 raise RuleViolation(f"{document_id} is not public: its validity is not shown anywhere")
+            link = None
+            if amended_by is not None:
+                link = self._link_to(session, amended_by, [])
+                if link is None or amended_by == document_id:
+                    raise RuleViolation(f"--amended-by {amended_by!r} is not another published document")
+                note = f"{note}（见{link['title']}，索引号 {link['index_number']}）"
             before = {"validity": document.validity}
-            document.validity, document.validity_note = validity.value, note
+            document.validity, document.validity_note = validity.value, note[:500]
             session.add(document)
             append_event(
                 session=session,
@@ -794,8 +810,11 @@ class PublicationService:
                 after={"validity": validity.value},
                 reason=note,
             )
-            entry = self._entry(session, document, dict(last.record), FeedAction.VALIDITY)
+            entry = self._entry(session, document, self._current_record(session, last), FeedAction.VALIDITY)
             entry["meta"]["validity"] = f"{validity.label}（{note}）"
+            if link is not None:
+                entry["related"].append({"url": link["url"], "title": f"修改或废止文件：{link['title']}"})
+                entry["meta"]["amended_by"] = link["url"]
             touched = self._append(
                 session,
                 document,

@@ -439,6 +439,9 @@ def validity(
     ],
     as_user: Annotated[str, typer.Option("--as", help="disclosure office member")],
     note: Annotated[str, typer.Option(help="why, e.g. the repealing or amending document")],
+    amended_by: Annotated[
+        str | None, typer.Option(help="the published document (id) that amends or repeals it; linked in feeds")
+    ] = None,
 ) -> None:
     """Record a published document's validity change; feeds and channels show it."""
     try:
@@ -446,7 +449,7 @@ def validity(
     except ValueError:
         raise InvalidInput([Violation("STATE", "must be valid, expired, repealed or amended")]) from None
     with _app() as opened:
-        _publication(opened).set_validity(document_id, chosen, actor=as_user, note=note)
+        _publication(opened).set_validity(document_id, chosen, actor=as_user, note=note, amended_by=amended_by)
     out.print(f"{document_id} is now {chosen.label}")
 
 

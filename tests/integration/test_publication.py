@@ -388,3 +388,27 @@ def test_policy_first_mode_publishes_the_policy_then_links_its_interpretation(wo
     assert world.current(policy).state == "published"
     with Session(world.engine) as session:  # the policy needs an interpretation again
         assert [d.kind for d in world.service.deadlines(session) if d.document_id == policy] == ["interpretation"]
+
+
+def test_an_amended_document_links_the_amending_one(world):
+    old = world.submit().document_id
+    world.review_through(old)
+    world.service.publish(old)
+    with pytest.raises(RuleViolation, match="amended-by"):
+        world.service.set_validity(old, Validity.AMENDED, actor="office", note="部分条款修改", amended_by=old)
+    new = world.submit(changes={"title": "关于修改《2021年杭州市政务公开工作要点》的通知"}).document_id
+    with pytest.raises(RuleViolation, match="amended-by"):  # not published yet: nothing to link
+        world.service.set_validity(old, Validity.AMENDED, actor="office", note="部分条款修改", amended_by=new)
+    world.review_through(new)
+    world.service.publish(new)
+    world.service.set_validity(old, Validity.AMENDED, actor="office", note="部分条款修改", amended_by=new)
+    new_number = world.current(new).index_number
+    old_record = json.loads(world.get_public(f"documents/{world.current(old).index_number}/1/metadata.json"))
+    entry = {e.id: e for e in feedparser.parse(world.get_public("feeds/all/atom.xml")).entries}[old_record["entry_id"]]
+    related = [link for link in entry.links if link.rel == "related"]
+    assert [link.href for link in related] == [f"{world.base_url}documents/{new_number}/1/body.html"]
+    assert entry["govpub_validity"].startswith("已修改")
+    assert new_number in entry["govpub_validity"]
+    status = json.loads(world.get_public(f"documents/{world.current(old).index_number}/status.json"))
+    assert status["validity"] == "已修改"
+    assert new_number in status["validity_note"]
