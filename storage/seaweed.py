@@ -100,7 +100,7 @@ class ManagedSeaweed:
         stop_timeout: float = 20.0,
         owner: str = "call",
     ) -> None:
-        self.root = root
+        self.root = root.resolve()  # weed runs with cwd=root: relative paths would double
         self._binary = binary
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout

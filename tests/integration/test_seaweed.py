@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 from storage.seaweed import ManagedSeaweed, _alive
 
@@ -69,3 +70,10 @@ def _listening_addresses(pid: int) -> list[str]:
                     ip = ".".join(str(int(host[i : i + 2], 16)) for i in (6, 4, 2, 0)) if len(host) == 8 else host
                     found.append(f"{ip}:{int(port, 16)}")
     return found
+
+
+def test_a_relative_data_directory_works(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with ManagedSeaweed(Path("var") / "s3") as endpoint:
+        assert _alive(endpoint.pid)
+    assert not _alive(endpoint.pid)
