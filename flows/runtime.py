@@ -6,35 +6,41 @@ import atexit
 from contextlib import ExitStack
 from functools import cache
 
+from sqlalchemy import Engine
+
 from flows.prefect_events import PrefectEvents
 from flows.publication import PublicationService
 from flows.review_service import ReviewService
 from govpub.app import open_store, today
 from govpub.publishing import build_publication
-from govpub.settings import load_settings
+from govpub.settings import Settings, load_settings
 from storage.db import make_engine
+from storage.objectstore import S3ObjectStore
 
 
 @cache
-def review_service() -> ReviewService:
-    """The process's ReviewService (built once; the store is released at exit)."""
+def _resources() -> tuple[Settings, Engine, S3ObjectStore]:
+    """Settings, database engine and object store of this process (built once; the store is
+    released at exit)."""
     settings = load_settings()
     stack = ExitStack()
     atexit.register(stack.close)
     store = stack.enter_context(open_store(settings))
-    engine = make_engine(settings.database_url)
+    return settings, make_engine(settings.database_url), store
+
+
+@cache
+def review_service() -> ReviewService:
+    """The process's ReviewService."""
+    settings, engine, store = _resources()
     return ReviewService(engine=engine, store=store, private_bucket=settings.store.private_bucket,
                          events=PrefectEvents(), today=today)  # fmt: skip
 
 
 @cache
 def publication_service() -> PublicationService:
-    """The process's PublicationService (built once)."""
-    settings = load_settings()
-    stack = ExitStack()
-    atexit.register(stack.close)
-    store = stack.enter_context(open_store(settings))
-    engine = make_engine(settings.database_url)
+    """The process's PublicationService."""
+    settings, engine, store = _resources()
     return build_publication(settings, engine=engine, store=store, events=PrefectEvents())
 
 

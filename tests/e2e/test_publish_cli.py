@@ -9,10 +9,10 @@ import feedparser
 import pytest
 
 from disclosure.attributes import DisclosureAttribute
-from disclosure.review import Decision, DecisionRequest
 from flows.review_service import ReviewService
 from storage.db import make_engine
 from tests.e2e.conftest import govpub
+from tests.helpers import review_through
 
 
 class Quiet:
@@ -23,29 +23,9 @@ class Quiet:
 def approve(env, store, doc, *, attribute=DisclosureAttribute.PROACTIVE):
     engine = make_engine(env["GOVPUB_DATABASE_URL"])
     try:
-        service = ReviewService(
-            engine=engine,
-            store=store,
-            private_bucket=env["GOVPUB_STORE_BUCKET_PREFIX"] + "govpub-private",
-            events=Quiet(),
-            today=date.today,
-        )
-        service.begin(doc, 1, "run-1")
-        view = service.screen(doc, 1)
-        reviewers = {"初审": "reviewer1", "复审": "reviewer2", "保密审查": "secrecy", "终审": "leader"}
-        for position, level in enumerate(view.levels):
-            last = position == len(view.levels) - 1
-            service.decide(
-                doc,
-                DecisionRequest(
-                    Decision.APPROVE,
-                    reviewers[level.name],
-                    "同意",
-                    confirmed_attribute=attribute if last else None,
-                    confirmed_ground="art15" if last and attribute != "proactive" else None,
-                ),
-                via="cli",
-            )
+        bucket = env["GOVPUB_STORE_BUCKET_PREFIX"] + "govpub-private"
+        service = ReviewService(engine=engine, store=store, private_bucket=bucket, events=Quiet(), today=date.today)
+        review_through(service, doc, 1, attribute=attribute)
     finally:
         engine.dispose()
 

@@ -55,6 +55,19 @@ class Receiver:
         self.server.server_close()
 
 
+def _channel(session, name, webhook, *, title, categories=()):
+    register_channel(
+        session=session,
+        name=name,
+        title=title,
+        webhook=webhook,
+        secret=SECRET,
+        categories=list(categories),
+        agencies=[],
+        actor="admin",
+    )
+
+
 def _closed_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -84,16 +97,7 @@ def test_webhooks_are_signed_retried_with_backoff_and_logged(engine, store, buck
     with Receiver([503, 200]) as receiver, Receiver([]) as hub:
         world = make_world(engine, store, bucket_prefix, tmp_path, clock, hubs=[hub.url + "/hub"])
         with session_scope(engine) as session:
-            register_channel(
-                session=session,
-                name="wechat-main",
-                title="政务微信",
-                webhook=receiver.url + "/hook",
-                secret=SECRET,
-                categories=[],
-                agencies=[],
-                actor="admin",
-            )
+            _channel(session, "wechat-main", receiver.url + "/hook", title="政务微信", categories=[])
         doc = world.submit().document_id
         world.review_through(doc)
         world.service.publish(doc)
@@ -137,36 +141,9 @@ def test_a_channel_that_is_down_blocks_neither_publication_nor_other_channels(
         world = make_world(engine, store, bucket_prefix, tmp_path, clock)
         dead = f"http://127.0.0.1:{_closed_port()}/hook"
         with session_scope(engine) as session:
-            register_channel(
-                session=session,
-                name="app-down",
-                title="停机的 App",
-                webhook=dead,
-                secret=SECRET,
-                categories=[],
-                agencies=[],
-                actor="admin",
-            )
-            register_channel(
-                session=session,
-                name="app-up",
-                title="App",
-                webhook=receiver.url + "/hook",
-                secret=SECRET,
-                categories=[],
-                agencies=[],
-                actor="admin",
-            )
-            register_channel(
-                session=session,
-                name="other-topic",
-                title="别的主题",
-                webhook=receiver.url + "/x",
-                secret=SECRET,
-                categories=["财政金融"],
-                agencies=[],
-                actor="admin",
-            )
+            _channel(session, "app-down", dead, title="停机的 App", categories=[])
+            _channel(session, "app-up", receiver.url + "/hook", title="App", categories=[])
+            _channel(session, "other-topic", receiver.url + "/x", title="别的主题", categories=["财政金融"])
         doc = world.submit().document_id
         world.review_through(doc)
         outcome = world.service.publish(doc)
