@@ -333,13 +333,12 @@ def test_a_late_interpretation_is_overdue_across_national_day(world):
     explanation = deadline.computed.explanation()
     assert "National Day" in explanation
     assert "2026-10-01" in explanation
-    world.service._today = lambda: date(2026, 10, 9)
-    assert [d for d in world.service.notify_overdue() if d.kind == "interpretation"] == []  # due today: not late
-    world.service._today = lambda: date(2026, 10, 12)
-    raised = [d for d in world.service.notify_overdue() if d.kind == "interpretation"]
+    due_day, late = date(2026, 10, 9), date(2026, 10, 12)
+    assert [d for d in world.service.notify_overdue(due_day) if d.kind == "interpretation"] == []  # not late yet
+    raised = [d for d in world.service.notify_overdue(late) if d.kind == "interpretation"]
     assert [d.document_id for d in raised] == [policy]
     assert ("govpub.document.interpretation.overdue", policy, 0) in world.events.events
-    assert [d for d in world.service.notify_overdue() if d.kind == "interpretation"] == []  # once per due date
+    assert [d for d in world.service.notify_overdue(late) if d.kind == "interpretation"] == []  # once per due date
 
 
 def test_policy_first_mode_publishes_the_policy_then_links_its_interpretation(world):

@@ -1,0 +1,160 @@
+"""The feed log: channels a document belongs to, appended feed items with their pushes, page rebuilds."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from disclosure.publication import FeedAction, Validity
+from disclosure.states import DocumentState
+from feeds.channels import ChannelFilter, ChannelKind, agency_channel, category_channel
+from feeds.pages import FORMATS, FeedBuilder, FeedSite, head_key
+from feeds.push import WEBSUB, Pusher, new_delivery
+from flows.public_records import PublicRecords, last_publication
+from storage.db import session_scope
+from storage.models import Agency, Document, FeedChannel, FeedItem
+from storage.public import PublicWriter
+from storage.repository.documents import get_document
+
+logger = logging.getLogger(__name__)
+ALL_TITLE = "全部政府信息"
+
+
+class FeedLog:
+    """Appends feed items (and their deliveries) in the caller's transaction; rebuilds pages after."""
+
+    def __init__(
+        self, engine: Engine, writer: PublicWriter, site: FeedSite, records: PublicRecords, pusher: Pusher
+    ) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._site = site
+        self._records = records
+        self._builder = FeedBuilder(writer, site)
+        self._pusher = pusher
+
+    @property
+    def builder(self) -> FeedBuilder:
+        """The page builder (withdrawals rewrite archive pages with it)."""
+        return self._builder
+
+    def channels_for(self, session: Session, document: Document) -> list[FeedChannel]:
+        """all, the document's category and agency (created on first use), and matching downstream channels."""
+        agency = session.get(Agency, document.agency_id)
+        assert agency is not None  # noqa: S101 - foreign key
+        wanted = [(ChannelKind.ALL, "all", ALL_TITLE),
+                  (ChannelKind.CATEGORY, category_channel(document.category), f"主题：{document.category}"),
+                  (ChannelKind.AGENCY, agency_channel(agency.code), agency.name)]  # fmt: skip
+        channels = []
+        for kind, name, title in wanted:
+            channel = session.exec(select(FeedChannel).where(FeedChannel.name == name).with_for_update()).first()
+            if channel is None:
+                channel = FeedChannel(name=name, kind=kind, title=title)
+                session.add(channel)
+                session.flush()
+            channels.append(channel)
+        downstream = session.exec(
+            select(FeedChannel)
+            .where(FeedChannel.kind == ChannelKind.DOWNSTREAM, col(FeedChannel.active).is_(True))
+            .with_for_update()
+        )
+        for channel in downstream:
+            selection = ChannelFilter(tuple(channel.categories), tuple(channel.agencies))
+            if selection.accepts(category=document.category, agency_code=agency.code):
+                channels.append(channel)
+        return channels
+
+    def append(
+        self,
+        session: Session,
+        document: Document,
+        version: int,
+        action: FeedAction,
+        entry: dict[str, Any],
+        *,
+        deliveries: set[str],
+        event: str,
+        channels: list[FeedChannel] | None = None,
+    ) -> set[str]:
+        """Append the item to every channel carrying the document; queue pushes in the same transaction."""
+        touched = set()
+        for channel in channels if channels is not None else self.channels_for(session, document):
+            channel.last_seq += 1
+            session.add(channel)
+            session.add(FeedItem(channel=channel.name, seq=channel.last_seq, document_id=document.id,
+                                 version=version, action=action.value, entry=entry))  # fmt: skip
+            touched.add(channel.name)
+            feed_urls = {fmt: self._records.url(head_key(channel.name, fmt)) for fmt in FORMATS}
+            if channel.webhook_url:
+                body = json.dumps({"event": event, "channel": channel.name, "action": action.value,
+                                   "document": {"id": document.id, "version": version}, "entry": entry,
+                                   "feeds": feed_urls}, ensure_ascii=False)  # fmt: skip
+                delivery = new_delivery(channel=channel.name, event=event, target=channel.webhook_url,
+                                        document_id=document.id, body=body)  # fmt: skip
+                session.add(delivery)
+                deliveries.add(delivery.delivery_id)
+            for hub in self._site.hubs:
+                form = urlencode([("hub.mode", "publish"), *(("hub.url", u) for u in feed_urls.values())])
+                delivery = new_delivery(channel=channel.name, event=WEBSUB, target=hub, document_id=document.id,
+                                        body=form)  # fmt: skip
+                session.add(delivery)
+                deliveries.add(delivery.delivery_id)
+        return touched
+
+    def refresh_related(self, session: Session, root_id: str, deliveries: set[str]) -> set[str]:
+        """The policy's entry again, with today's interpretation links (one appeared or was withdrawn)."""
+        root = get_document(session=session, document_id=root_id)
+        last = last_publication(session, root_id)
+        if last is None or DocumentState(root.state) is DocumentState.WITHDRAWN:
+            return set()
+        entry = self._records.entry(session, root, self._records.current_record(session, last), FeedAction.RELATED)
+        return self.append(session, root, last.version, FeedAction.RELATED, entry, deliveries=deliveries,
+                           event="govpub.document.corrected")  # fmt: skip
+
+    def write_status(self, session: Session, document: Document) -> None:
+        """``documents/<索引号>/status.json``: the current validity and latest version."""
+        last = last_publication(session, document.id)
+        latest = last.version if last else document.current_version
+        status = {
+            "index_number": document.index_number, "title": document.title, "latest_version": latest,
+            "latest": self._records.url(f"documents/{document.index_number}/{latest}/metadata.json"),
+            "validity": Validity(document.validity).label, "validity_note": document.validity_note,
+        }  # fmt: skip
+        data = json.dumps(status, ensure_ascii=False, indent=2).encode("utf-8")
+        self._writer.put_document_status(session=session, document=document, data=data)
+
+    def ensure_all_channel(self) -> None:
+        """The channel of everything exists from the start (an empty feed is still a feed)."""
+        with session_scope(self._engine) as session:
+            if session.get(FeedChannel, "all") is None:
+                session.add(FeedChannel(name="all", kind=ChannelKind.ALL, title=ALL_TITLE))
+
+    def rebuild(self, names: set[str] | None = None) -> int:
+        """Rebuild head pages (and any newly full archive pages) of these channels, or all."""
+        with session_scope(self._engine) as session:
+            statement = select(FeedChannel).order_by(col(FeedChannel.name))
+            if names is not None:
+                statement = statement.where(col(FeedChannel.name).in_(names))
+            rebuilt = 0
+            for channel in session.exec(statement.with_for_update()):
+                self._builder.rebuild(session, channel)
+                rebuilt += 1
+            return rebuilt
+
+    def after_change(self, channels: set[str], deliveries: set[str] | None) -> None:
+        """Feeds, then pushes; a failure here is logged and left to the reconciler (both are re-runnable)."""
+        try:
+            self.rebuild(channels)
+        except Exception:
+            logger.exception("feed rebuild failed for %s; the reconciler rebuilds them", sorted(channels))
+            return
+        if deliveries:
+            try:
+                self._pusher.deliver_due(only_ids=deliveries)
+            except Exception:
+                logger.exception("push failed; deliveries stay pending")
