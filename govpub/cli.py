@@ -34,7 +34,7 @@ from flows.review_service import EventSink, NoEvents, ReviewService
 from govpub.app import App, load_agency_config, open_app, today
 from govpub.calendar import load_calendar, parse_overrides
 from govpub.channels import channel_overview, deactivate_channel, export_feeds, register_channel
-from govpub.publishing import build_publication
+from govpub.publishing import base_url, build_publication
 from govpub.reviewing import decide, resolve, waiting_items
 from govpub.samples import export_samples
 from govpub.screening import agency_screener, screen_files
@@ -378,11 +378,12 @@ def serve() -> None:
     stopping = []
     for signum in (_signal.SIGINT, _signal.SIGTERM):  # also when started in the background
         _signal.signal(signum, lambda *_: stopping.append(True))
-    with open_app(settings, owner="serve"):
+    with open_app(settings, owner="serve") as opened:
         stack = Stack(settings)
         try:
             api = stack.start()
             out.print(f"govpub is serving: Prefect API {api} (UI at {api.removesuffix('/api')}); Ctrl-C stops")
+            out.print(f"public feeds: {base_url(settings, opened.store)}feeds/all/atom.xml", highlight=False)
             while not stopping:
                 dead = stack.check()
                 if dead:
