@@ -61,7 +61,12 @@ class Aftercare:
         with session_scope(self._engine) as session:
             require_office(session, actor)
             get_document(session=session, document_id=document_id)
-            document = session.exec(select(Document).where(Document.id == document_id).with_for_update()).one()
+            document = session.exec(
+                select(Document)
+                .where(Document.id == document_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
             last = last_publication(session, document_id)
             if last is None:
                 raise RuleViolation(f"{document_id} was never published: nothing to withdraw")
@@ -81,7 +86,7 @@ class Aftercare:
             }  # fmt: skip
             carried = set(session.exec(select(FeedItem.channel).where(FeedItem.document_id == document_id)))
             channels = list(session.exec(select(FeedChannel).where(col(FeedChannel.name).in_(carried))
-                                         .with_for_update()))  # fmt: skip
+                                         .with_for_update().execution_options(populate_existing=True)))  # fmt: skip
             touched = self._log.append(
                 session,
                 document,
@@ -102,7 +107,7 @@ class Aftercare:
         self._writer.withdraw_copy(index_number, json.dumps(notice, ensure_ascii=False).encode())
         with session_scope(self._engine) as session:
             for channel in session.exec(select(FeedChannel).where(col(FeedChannel.name).in_(touched))
-                                        .with_for_update()):  # fmt: skip
+                                        .with_for_update().execution_options(populate_existing=True)):  # fmt: skip
                 self._log.builder.rewrite_archives_with(session, channel, document_id)
         self._events.emit("govpub.document.withdrawn", document_id=document_id, version=version,
                           payload={"index_number": index_number, "reason": reason})  # fmt: skip

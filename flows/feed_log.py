@@ -52,7 +52,12 @@ class FeedLog:
                   (ChannelKind.AGENCY, agency_channel(agency.code), agency.name)]  # fmt: skip
         channels = []
         for kind, name, title in wanted:
-            channel = session.exec(select(FeedChannel).where(FeedChannel.name == name).with_for_update()).first()
+            channel = session.exec(
+                select(FeedChannel)
+                .where(FeedChannel.name == name)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).first()
             if channel is None:
                 channel = FeedChannel(name=name, kind=kind, title=title)
                 session.add(channel)
@@ -62,6 +67,7 @@ class FeedLog:
             select(FeedChannel)
             .where(FeedChannel.kind == ChannelKind.DOWNSTREAM, col(FeedChannel.active).is_(True))
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
         for channel in downstream:
             selection = ChannelFilter(tuple(channel.categories), tuple(channel.agencies))
@@ -141,7 +147,7 @@ class FeedLog:
             if names is not None:
                 statement = statement.where(col(FeedChannel.name).in_(names))
             rebuilt = 0
-            for channel in session.exec(statement.with_for_update()):
+            for channel in session.exec(statement.with_for_update().execution_options(populate_existing=True)):
                 self._builder.rebuild(session, channel)
                 rebuilt += 1
             return rebuilt

@@ -121,10 +121,17 @@ class PublicationService:
         with session_scope(self._engine) as session:
             document = get_document(session=session, document_id=document_id)
             root_id = document.interprets_id or document.id
-            root = session.exec(select(Document).where(Document.id == root_id).with_for_update()).one()
+            root = session.exec(
+                select(Document)
+                .where(Document.id == root_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
             agency = session.get(Agency, root.agency_id)
             assert agency is not None  # noqa: S101 - foreign key
-            interpretations = list(session.exec(select(Document).where(Document.interprets_id == root_id)))
+            interpretations = list(session.exec(  # read after the lock, refreshed: another publisher may have
+                select(Document).where(Document.interprets_id == root_id)  # issued numbers meanwhile
+                .execution_options(populate_existing=True)))  # fmt: skip
             plan = plan_release(
                 self._facts(session, root),
                 [self._facts(session, i) for i in interpretations],
@@ -200,7 +207,10 @@ class PublicationService:
         year = datetime.now(SHANGHAI).year
         assert agency.id is not None  # noqa: S101
         serial = session.exec(
-            select(IndexSerial).where(IndexSerial.agency_id == agency.id, IndexSerial.year == year).with_for_update()
+            select(IndexSerial)
+            .where(IndexSerial.agency_id == agency.id, IndexSerial.year == year)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).first()
         if serial is None:
             serial = IndexSerial(agency_id=agency.id, year=year, last=0)
@@ -253,7 +263,12 @@ class PublicationService:
         events: list[tuple[str, str, int, dict[str, Any]]] = []
         outcome = PublishOutcome(root_id, ReleaseState.PUBLISHED.value)
         with session_scope(self._engine) as session:
-            release = session.exec(select(Release).where(Release.id == release_id).with_for_update()).one()
+            release = session.exec(
+                select(Release)
+                .where(Release.id == release_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
             if ReleaseState(release.state) is ReleaseState.PUBLISHED:
                 return PublishOutcome(root_id, "nothing", reason="already published"), set(), set()
             for member in members:

@@ -25,7 +25,9 @@ def append_event(
     reason: str | None = None,
 ) -> AuditEvent:
     """Append one event, chained to the previous one; the head row is locked until commit."""
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    head = session.exec(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    ).one()
     record = AuditRecord(
         sequence=head.sequence + 1,
         occurred_at=utcnow(),

@@ -17,7 +17,10 @@ def get_run(*, session: Session, document_id: str, version: int) -> ReviewRun | 
 def lock_run(*, session: Session, document_id: str, version: int) -> ReviewRun | None:
     """The review run of one version, locked for update until the transaction ends."""
     statement = (
-        select(ReviewRun).where(ReviewRun.document_id == document_id, ReviewRun.version == version).with_for_update()
+        select(ReviewRun)
+        .where(ReviewRun.document_id == document_id, ReviewRun.version == version)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return session.exec(statement).first()
 

@@ -396,3 +396,34 @@ def test_an_amended_document_links_the_amending_one(world):
     status = json.loads(world.get_public(f"documents/{world.current(old).index_number}/status.json"))
     assert status["validity"] == "已修改"
     assert new_number in status["validity_note"]
+
+
+def test_concurrent_publishers_publish_once(world):
+    """The approved event's flow and the reconciler may race: one publication, one set of feed items."""
+    import threading
+
+    doc = world.submit().document_id
+    world.review_through(doc)
+    barrier = threading.Barrier(3)
+    outcomes, errors = [], []
+
+    def publisher():
+        barrier.wait()
+        try:
+            outcomes.append(world.service.publish(doc))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publisher) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(len(o.published) for o in outcomes) == [0, 0, 1]
+    with Session(world.engine) as session:
+        assert len(session.exec(select(Publication)).all()) == 1
+        items = session.exec(select(FeedItem).where(FeedItem.channel == "all")).all()
+        assert [i.seq for i in items] == [1]
+        assert verify_trail(session=session) > 0
+    world.assert_public_only_reviewed()
