@@ -16,13 +16,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
 from storage.db import session_scope
-from storage.models import Delivery, utcnow
+from storage.models import ChannelCopy, Delivery, utcnow
 
 logger = logging.getLogger(__name__)
 BACKOFF = (
@@ -78,6 +79,7 @@ class Attempt:
     ok: bool
     status: int | None
     error: str
+    reply: dict[str, Any] | None = None  # a channel adapter's JSON answer (its copy id, URL, state)
 
 
 class Pusher:
@@ -153,7 +155,8 @@ class Pusher:
         except httpx.HTTPError as exc:
             return Attempt(ok=False, status=None, error=f"{type(exc).__name__}: {exc}"[:500])
         ok = 200 <= response.status_code < 300  # noqa: PLR2004
-        return Attempt(ok=ok, status=response.status_code, error="" if ok else f"HTTP {response.status_code}")
+        return Attempt(ok=ok, status=response.status_code, error="" if ok else f"HTTP {response.status_code}",
+                       reply=_reply(response) if ok and event != WEBSUB else None)  # fmt: skip
 
     def _record(self, delivery_id: str, attempt: Attempt) -> None:
         now = self._clock()
@@ -163,9 +166,32 @@ class Pusher:
             delivery.last_status, delivery.last_error = attempt.status, attempt.error
             if attempt.ok:
                 delivery.state, delivery.delivered_at, delivery.next_attempt_at = DeliveryState.DELIVERED, now, None
+                if attempt.reply is not None:
+                    _record_copy(session, delivery, attempt.reply, now)
             elif delivery.attempts >= self._max_attempts:
                 delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
                 logger.warning("delivery %s to %s failed for good: %s", delivery_id, delivery.channel, attempt.error)
             else:
                 delivery.next_attempt_at = now + BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
             session.add(delivery)
+
+
+def _reply(response: httpx.Response) -> dict[str, Any] | None:
+    """The adapter's copy record, if it answered with one: {"copy_id": str, "url"?: str, "state"?: str}."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("copy_id"), str) or not data["copy_id"].strip():
+        return None
+    return {key: str(data[key]) for key in ("copy_id", "url", "state") if isinstance(data.get(key), str)}
+
+
+def _record_copy(session: Session, delivery: Delivery, reply: dict[str, Any], now: datetime) -> None:
+    """Keep the channel's copy of the document (its id there), so later changes can name it."""
+    copy = session.exec(select(ChannelCopy).where(
+        ChannelCopy.channel == delivery.channel, ChannelCopy.document_id == delivery.document_id)).first()  # fmt: skip
+    copy = copy or ChannelCopy(channel=delivery.channel, document_id=delivery.document_id, copy_id="")
+    copy.copy_id, copy.url = reply["copy_id"][:200], reply.get("url", copy.url)[:500]
+    copy.state, copy.updated_at = reply.get("state", delivery.event.rsplit(".", 1)[-1])[:40], now
+    session.add(copy)

@@ -17,7 +17,7 @@ from feeds.pages import FORMATS, FeedBuilder, FeedSite, head_key
 from feeds.push import WEBSUB, Pusher, new_delivery
 from flows.public_records import PublicRecords, last_publication
 from storage.db import session_scope
-from storage.models import Agency, Document, FeedChannel, FeedItem
+from storage.models import Agency, ChannelCopy, Document, FeedChannel, FeedItem
 from storage.public import PublicWriter
 from storage.repository.documents import get_document
 
@@ -97,9 +97,14 @@ class FeedLog:
             touched.add(channel.name)
             feed_urls = {fmt: self._records.url(head_key(channel.name, fmt)) for fmt in FORMATS}
             if channel.webhook_url:
+                copy = session.exec(select(ChannelCopy).where(
+                    ChannelCopy.channel == channel.name, ChannelCopy.document_id == document.id)).first()  # fmt: skip
                 body = json.dumps({"event": event, "channel": channel.name, "action": action.value,
                                    "document": {"id": document.id, "version": version}, "entry": entry,
-                                   "feeds": feed_urls}, ensure_ascii=False)  # fmt: skip
+                                   "feeds": feed_urls,
+                                   "copy": None if copy is None else {"copy_id": copy.copy_id, "url": copy.url,
+                                                                      "state": copy.state}},
+                                  ensure_ascii=False)  # fmt: skip
                 delivery = new_delivery(channel=channel.name, event=event, target=channel.webhook_url,
                                         document_id=document.id, body=body)  # fmt: skip
                 session.add(delivery)

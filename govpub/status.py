@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from disclosure.publication import Deadline
-from storage.models import Document, Publication, User
+from storage.models import ChannelCopy, Document, Publication, User
 from storage.repository.audit import list_events
 from storage.repository.documents import get_document, list_attachments, list_versions
 
@@ -85,6 +85,16 @@ def document_status(
         "index_number": document.index_number,
         "validity": document.validity,
         "publications": publications,
+        "channel_copies": [
+            {
+                "channel": c.channel,
+                "copy_id": c.copy_id,
+                "url": c.url,
+                "state": c.state,
+                "updated_at": _iso(c.updated_at),
+            }
+            for c in session.exec(select(ChannelCopy).where(ChannelCopy.document_id == document.id))
+        ],
         "deadlines": open_deadlines,
         "versions": versions,
         "audit": audit,

@@ -328,3 +328,18 @@ class DeadlineNotice(SQLModel, table=True):
     kind: str = Field(max_length=40)
     due: str = Field(max_length=10)
     notified_at: datetime = _ts()
+
+
+class ChannelCopy(SQLModel, table=True):
+    """A downstream channel's own copy of a document (its id and URL there), as its webhook reported."""
+
+    __tablename__ = "channel_copy"
+    __table_args__ = (UniqueConstraint("channel", "document_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(foreign_key="feed_channel.name", max_length=120)
+    document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
+    copy_id: str = Field(max_length=200)
+    url: str = Field(default="", max_length=500)
+    state: str = Field(default="", max_length=40)
+    updated_at: datetime = _ts()

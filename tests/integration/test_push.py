@@ -22,8 +22,9 @@ SECRET = "s3cret-for-the-test-channel"
 class Receiver:
     """A real HTTP server on loopback that answers with scripted statuses and keeps what it got."""
 
-    def __init__(self, statuses):
+    def __init__(self, statuses, reply=b""):
         self.statuses = list(statuses)
+        self.reply = reply
         self.received = []
         receiver = self
 
@@ -33,8 +34,10 @@ class Receiver:
                 receiver.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(receiver.reply)))
                 self.end_headers()
+                self.wfile.write(receiver.reply)
 
             def log_message(self, *args):
                 pass
@@ -196,3 +199,25 @@ def test_channel_registration_rejects_bad_input(engine, store, bucket_prefix, tm
         assert generated
         assert len(generated) >= 32
         assert channel.webhook_secret == generated
+
+
+def test_a_channel_copy_is_recorded_and_named_in_later_deliveries(engine, store, bucket_prefix, tmp_path, clock):
+    reply = json.dumps({"copy_id": "wx-2026-001", "url": "https://mp.weixin.qq.com/s/abc", "state": "draft"}).encode()
+    with Receiver([], reply=reply) as receiver:
+        world = make_world(engine, store, bucket_prefix, tmp_path, clock)
+        with session_scope(engine) as session:
+            _channel(session, "wechat-main", receiver.url + "/hook", title="政务微信")
+        doc = world.submit().document_id
+        world.review_through(doc)
+        world.service.publish(doc)
+        first = json.loads(receiver.received[0][2])
+        assert first["copy"] is None  # nothing known about the channel's copy yet
+        from govpub.status import document_status
+
+        with Session(engine) as session:
+            copies = document_status(session=session, document_id=doc)["channel_copies"]
+        assert [(c["channel"], c["copy_id"], c["state"]) for c in copies] == [("wechat-main", "wx-2026-001", "draft")]
+        world.service.withdraw(doc, actor="office", reason="撤回测试")
+        last = json.loads(receiver.received[-1][2])
+        assert last["event"] == "govpub.document.withdrawn"
+        assert last["copy"] == {"copy_id": "wx-2026-001", "url": "https://mp.weixin.qq.com/s/abc", "state": "draft"}
