@@ -555,6 +555,27 @@ def channels_deliver() -> None:
     out.print(f"{delivered} delivered, {len(results) - delivered} to retry later")
 
 
+@app.command()
+@_handled
+def gc(
+    older_than: Annotated[float, typer.Option(min=0.1, help="hours an unreferenced blob must have existed")] = 24.0,
+) -> None:
+    """Delete private attachment blobs no version refers to (left by failed intakes)."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from flows.housekeeping import collect_orphans  # noqa: PLC0415
+
+    with _app() as opened:
+        report = collect_orphans(
+            engine=opened.engine,
+            store=opened.store,
+            bucket=opened.settings.store.private_bucket,
+            grace=timedelta(hours=older_than),
+        )
+    out.print(f"{len(report.removed)} orphaned blob(s) removed, {report.kept} in use, "
+              f"{report.too_young} orphaned but younger than {older_than} h")  # fmt: skip
+
+
 def _parse_day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value)

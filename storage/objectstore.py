@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from minio import Minio
@@ -64,6 +65,9 @@ class ObjectStore(Protocol):
 
     def allow_public_read(self, bucket: str, prefixes: Sequence[str]) -> None:
         """Let anyone GET objects under these prefixes (not list them)."""
+
+    def list_modified(self, bucket: str, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """(key, last modified) under a prefix, recursively."""
 
 
 def check_ascii_metadata(metadata: Mapping[str, object]) -> None:
@@ -167,6 +171,13 @@ class S3ObjectStore:
             for item in self._client.list_objects(bucket, prefix=prefix, recursive=True):
                 if item.object_name is not None:
                     yield item.object_name
+
+    def list_modified(self, bucket: str, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """(key, last modified) under a prefix, recursively."""
+        with _translated(bucket, prefix):
+            for item in self._client.list_objects(bucket, prefix=prefix, recursive=True):
+                if item.object_name is not None and item.last_modified is not None:
+                    yield item.object_name, item.last_modified
 
 
 class _translated:  # noqa: N801 - used as a context manager, reads like a phrase
