@@ -95,15 +95,11 @@ class ItemFacts:
 
 @dataclass(frozen=True, slots=True)
 class ReleasePlan:
-    """Which versions to publish now, or why the release is held."""
+    """Which versions to publish now, or (no members) why nothing goes out."""
 
     members: tuple[tuple[str, int], ...]
-    held_reason: str | None = None
-
-    @property
-    def held(self) -> bool:
-        """Nothing goes out now."""
-        return self.held_reason is not None
+    reason: str = ""
+    waiting_for_interpretation: bool = False  # an approved policy held for its interpretation (同步发布)
 
 
 def _ready(item: ItemFacts) -> bool:
@@ -135,7 +131,8 @@ def plan_release(
             i.published_version is not None and i.state is not DocumentState.WITHDRAWN for i in interpretations
         )
         if interpretation_required and mode is ReleaseMode.TOGETHER and not has_interpretation:
-            return ReleasePlan((), "held until its interpretation is approved (同步发布)")
+            return ReleasePlan((), "held until its interpretation is approved (同步发布)",
+                               waiting_for_interpretation=True)  # fmt: skip
         members.append((policy.document_id, policy.current_version))
     elif not policy_public:
         if ready_interpretations:

@@ -94,10 +94,13 @@ class Submission:
 
     def content_sha256(self) -> str:
         """The hash a review decision binds to: every field, the body and each attachment's hash."""
-        encoded = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
-            "utf-8"
-        )
-        return hashlib.sha256(encoded).hexdigest()
+        return canonical_sha256(self.canonical())
+
+
+def canonical_sha256(canonical: dict[str, Any]) -> str:
+    """sha256 of a canonical submission (as stored): sorted keys, UTF-8, no spaces."""
+    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def build_submission(data: dict[str, Any], *, today: date) -> Submission:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from disclosure.states import DocumentState
 from feeds.channels import public_url
 from feeds.render import ChannelInfo, PageLinks, render_atom, render_json, render_rss, resolve_items
-from storage.models import Document, FeedChannel, FeedItem, utcnow
+from storage.models import Document, FeedChannel, FeedItem, aware
 from storage.public import PublicWriter
 
 FORMATS = {  # format → (head file, archive suffix, content type)
@@ -155,10 +154,10 @@ class FeedBuilder:
         info = ChannelInfo(
             name=channel.name,
             title=channel.title,
-            feed_id=f"tag:{self._site.tag_authority},{_aware(channel.created_at).year}:feeds/{channel.name}",
+            feed_id=f"tag:{self._site.tag_authority},{aware(channel.created_at).year}:feeds/{channel.name}",
             home_url=self._site.base_url,
             description=f"{channel.title}（政府信息公开）",
-            updated=_aware(updated),
+            updated=aware(updated),
         )
         pairs = {(i.document_id, i.version) for i in items}
         for fmt, (_, _, content_type) in FORMATS.items():
@@ -166,7 +165,3 @@ class FeedBuilder:
             self._writer.put_feed_page(
                 session=session, key=key(fmt), data=data, content_type=content_type, entries=pairs
             )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

@@ -12,7 +12,7 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.calendar import WorkingCalendar
 from disclosure.publication import Deadline, interpretation_deadline, publication_deadline
 from disclosure.states import DocumentState
-from flows.public_records import SHANGHAI, first_published, last_publication, local_date, version_row
+from flows.public_records import first_published, last_publication, local_date, version_row
 from flows.review_service import EventSink
 from storage.db import session_scope
 from storage.models import Agency, DeadlineNotice, Document, Publication
@@ -73,7 +73,7 @@ class DeadlineWatch:
             assert agency is not None  # noqa: S101 - foreign key
             first = first_published(session, policy.id)
             if first is not None:
-                anchor, label = first.astimezone(SHANGHAI).date(), "published"
+                anchor, label = local_date(first), "published"
             else:
                 anchor, label = local_date(policy.updated_at), "approved (held for its interpretation)"
             found.append(interpretation_deadline(self._calendar, document_id=policy.id, title=policy.title,

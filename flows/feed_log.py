@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from disclosure.publication import FeedAction, Validity
+from disclosure.publication import FeedAction, Validity, public_prefix
 from disclosure.states import DocumentState
 from feeds.channels import ChannelFilter, ChannelKind, agency_channel, category_channel
 from feeds.pages import FORMATS, FeedBuilder, FeedSite, head_key
@@ -133,7 +133,7 @@ class FeedLog:
         latest = last.version if last else document.current_version
         status = {
             "index_number": document.index_number, "title": document.title, "latest_version": latest,
-            "latest": self._records.url(f"documents/{document.index_number}/{latest}/metadata.json"),
+            "latest": self._records.url(public_prefix(document.index_number or "", latest) + "metadata.json"),
             "validity": Validity(document.validity).label, "validity_note": document.validity_note,
         }  # fmt: skip
         data = json.dumps(status, ensure_ascii=False, indent=2).encode("utf-8")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from disclosure.attributes import DisclosureAttribute
-from disclosure.publication import FeedAction, Validity
+from disclosure.publication import FeedAction, Validity, public_prefix
 from disclosure.states import DocumentState
 from feeds.channels import public_url
 from feeds.pages import FeedSite
-from storage.models import Document, DocumentVersion, Publication, utcnow
+from storage.models import Document, DocumentVersion, Publication, aware, utcnow
 from storage.objectstore import ObjectStore
 from storage.repository.documents import get_document, list_attachments
 
@@ -48,8 +48,7 @@ def version_row(session: Session, document_id: str, number: int) -> DocumentVers
 
 def local_date(moment: datetime) -> date:
     """The Asia/Shanghai day of a stored moment (naive values are UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(SHANGHAI).date()
+    return aware(moment).astimezone(SHANGHAI).date()
 
 
 def last_publication(session: Session, document_id: str) -> Publication | None:
@@ -66,7 +65,7 @@ def first_published(session: Session, document_id: str) -> datetime | None:
     ).first()
     if first is None:
         return None
-    return first.published_at if first.published_at.tzinfo else first.published_at.replace(tzinfo=UTC)
+    return aware(first.published_at)
 
 
 class PublicRecords:
@@ -101,7 +100,7 @@ class PublicRecords:
                 return None
             number, version = last.index_number, last.version
         return {"index_number": number, "title": other.title,
-                "url": self.url(f"documents/{number}/{version}/body.html")}  # fmt: skip
+                "url": self.url(public_prefix(number, version) + "body.html")}  # fmt: skip
 
     def _interpretation_links(self, session: Session, document_id: str, members: list[Member]) -> list[dict[str, str]]:
         interpretations = session.exec(select(Document).where(Document.interprets_id == document_id))
@@ -112,9 +111,9 @@ class PublicRecords:
         document = get_document(session=session, document_id=member.document_id)
         version = version_row(session, member.document_id, member.version)
         sub = version.submission
-        prefix = f"documents/{member.index_number}/{member.version}/"
+        prefix = public_prefix(member.index_number, member.version)
         first = first_published(session, document.id)
-        first_day = first.astimezone(SHANGHAI).date() if first else None
+        first_day = local_date(first) if first else None
         today = datetime.now(SHANGHAI).date()
         published_on = today.isoformat()
         return {
@@ -154,11 +153,20 @@ class PublicRecords:
         record["interpretations"] = self._interpretation_links(session, last.document_id, [])
         return record
 
-    def entry(self, session: Session, document: Document, record: dict[str, Any], action: FeedAction) -> dict[str, Any]:
-        """The feed entry of a record: full sanitised content, enclosures, related links, metadata."""
+    def entry(
+        self,
+        session: Session,
+        document: Document,
+        record: dict[str, Any],
+        action: FeedAction,
+        *,
+        content_html: str | None = None,
+    ) -> dict[str, Any]:
+        """The feed entry of a record: full sanitised content (read from the public copy unless
+        given), enclosures, related links, metadata."""
         now = utcnow().isoformat()
         first = first_published(session, document.id)
-        prefix = f"documents/{record['index_number']}/{record['version']}/"
+        prefix = public_prefix(record["index_number"], record["version"])
         interpretations = record.get("interpretations") or []
         related = [{"url": link["url"], "title": f"政策解读：{link['title']}"} for link in interpretations]
         if record.get("interprets"):
@@ -172,7 +180,9 @@ class PublicRecords:
             "action": action.value,
             "title": record["title"],
             "summary": record.get("summary") or record["title"],
-            "content_html": self._store.get(self._bucket, prefix + "body.html").decode("utf-8"),
+            "content_html": content_html
+            if content_html is not None
+            else self._store.get(self._bucket, prefix + "body.html").decode("utf-8"),
             "link": self.url(prefix + "body.html"),
             "published": first.isoformat() if first else now,
             "updated": now,

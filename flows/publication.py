@@ -21,7 +21,6 @@ from sqlmodel import Session, col, select
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.calendar import WorkingCalendar
-from disclosure.errors import GovpubError
 from disclosure.publication import (
     Deadline,
     FeedAction,
@@ -31,6 +30,7 @@ from disclosure.publication import (
     Validity,
     format_index_number,
     plan_release,
+    public_prefix,
 )
 from disclosure.states import DocumentState, check_transition
 from feeds.pages import FeedSite
@@ -49,6 +49,14 @@ from storage.repository.audit import append_event
 from storage.repository.documents import get_document, list_attachments
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    """What a member's public copy holds: its metadata record and its sanitised body."""
+
+    record: dict[str, Any]
+    body_html: str
 
 
 @dataclass
@@ -104,13 +112,11 @@ class PublicationService:
             return prepared
         release_id, root_id, members = prepared
         written: list[str] = []
+        copies: dict[str, _Copy] = {}
         try:
             for member in members:
-                written.extend(self._write_copy(member, members))
-            outcome, channels, deliveries = self._record(release_id, root_id, members, actor)
-        except GovpubError as exc:
-            self._mark_failed(release_id, written, exc)
-            raise
+                copies[member.document_id] = self._write_copy(member, members, written)
+            outcome, channels, deliveries = self._record(release_id, root_id, members, copies, actor)
         except Exception as exc:
             self._mark_failed(release_id, written, exc)
             raise
@@ -138,12 +144,11 @@ class PublicationService:
                 interpretation_required=requires_interpretation(session, root),
                 mode=ReleaseMode(agency.interpretation_release),
             )
-            if plan.held:
-                if "held" in (plan.held_reason or ""):
-                    self._note_hold(session, root, plan.held_reason or "", actor)
-                return PublishOutcome(
-                    root_id, "held" if "held" in (plan.held_reason or "") else "nothing", reason=plan.held_reason or ""
-                )
+            if not plan.members:
+                if plan.waiting_for_interpretation:
+                    self._note_hold(session, root, plan.reason, actor)
+                return PublishOutcome(root_id, "held" if plan.waiting_for_interpretation else "nothing",
+                                      reason=plan.reason)  # fmt: skip
             key = f"{root_id}:" + ",".join(f"{d}@{v}" for d, v in plan.members)
             release = session.exec(select(Release).where(Release.key == key)).first()
             if release is None:
@@ -175,18 +180,9 @@ class PublicationService:
 
     @staticmethod
     def _facts(session: Session, document: Document) -> ItemFacts:
-        last = session.exec(
-            select(Publication.version)
-            .where(Publication.document_id == document.id)
-            .order_by(col(Publication.version).desc())
-        ).first()
-        return ItemFacts(
-            document.id,
-            DocumentState(document.state),
-            DisclosureAttribute(document.attribute),
-            document.current_version,
-            last,
-        )
+        last = last_publication(session, document.id)
+        return ItemFacts(document.id, DocumentState(document.state), DisclosureAttribute(document.attribute),
+                         document.current_version, last.version if last else None)  # fmt: skip
 
     def _note_hold(self, session: Session, root: Document, reason: str, actor: str) -> None:
         key = f"{root.id}:held@{root.current_version}"
@@ -221,22 +217,26 @@ class PublicationService:
             agency.index_template, org_code=agency.org_code, agency=agency.code, year=year, serial=serial.last
         )
 
-    def _write_copy(self, member: Member, members: list[Member]) -> list[str]:
-        """Write one member's public copy (body, attachments, metadata) through the gate."""
+    def _write_copy(self, member: Member, members: list[Member], written: list[str]) -> _Copy:
+        """Write one member's public copy (body, attachments, metadata) through the gate.
+
+        Keys written are appended to ``written`` as they go (a failure half way is recorded with them).
+        """
         with session_scope(self._engine) as session:
             clearance = clear_for_public(session=session, document_id=member.document_id, version=member.version)
             record = self._records.record_for(session, member, members)
             version = version_row(session, member.document_id, member.version)
             attachments = list_attachments(session=session, version_id=version.id or 0)
-        keys = []
         submission = version.submission
-        body = public_html(submission["body"], submission.get("body_format", "text")).encode("utf-8")
-        keys.append(
-            self._writer.put_document_object(clearance, "body.html", body, content_type="text/html; charset=utf-8")
+        body_html = public_html(submission["body"], submission.get("body_format", "text"))
+        written.append(
+            self._writer.put_document_object(
+                clearance, "body.html", body_html.encode("utf-8"), content_type="text/html; charset=utf-8"
+            )
         )
         for attachment in attachments:
             data = self._store.get(self._private, attachment.object_key)
-            keys.append(
+            written.append(
                 self._writer.put_document_object(
                     clearance,
                     f"attachments/{attachment.file_name}",
@@ -245,17 +245,20 @@ class PublicationService:
                     sha256=attachment.sha256,
                 )
             )
-        if self._store.stat(self._writer.bucket, clearance.prefix() + "metadata.json") is None:
-            encoded = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
-            keys.append(
-                self._writer.put_document_object(
-                    clearance, "metadata.json", encoded, content_type="application/json; charset=utf-8"
-                )
+        metadata_key = clearance.prefix() + "metadata.json"
+        if self._store.stat(self._writer.bucket, metadata_key) is not None:
+            # an earlier attempt's record stands: public copies are never overwritten
+            return _Copy(json.loads(self._store.get(self._writer.bucket, metadata_key)), body_html)
+        encoded = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+        written.append(
+            self._writer.put_document_object(
+                clearance, "metadata.json", encoded, content_type="application/json; charset=utf-8"
             )
-        return keys  # an earlier attempt's record stands: public copies are never overwritten
+        )
+        return _Copy(record, body_html)
 
     def _record(
-        self, release_id: int, root_id: str, members: list[Member], actor: str
+        self, release_id: int, root_id: str, members: list[Member], copies: dict[str, _Copy], actor: str
     ) -> tuple[PublishOutcome, set[str], set[str]]:
         """One transaction: publications, states, feed items, deliveries, the release done."""
         channels: set[str] = set()
@@ -272,11 +275,7 @@ class PublicationService:
             if ReleaseState(release.state) is ReleaseState.PUBLISHED:
                 return PublishOutcome(root_id, "nothing", reason="already published"), set(), set()
             for member in members:
-                record = json.loads(
-                    self._store.get(
-                        self._writer.bucket, f"documents/{member.index_number}/{member.version}/metadata.json"
-                    )
-                )
+                record = copies[member.document_id].record
                 document = get_document(session=session, document_id=member.document_id)
                 version = version_row(session, member.document_id, member.version)
                 session.add(
@@ -285,7 +284,7 @@ class PublicationService:
                         version=member.version,
                         index_number=member.index_number,
                         release_id=release_id,
-                        public_prefix=f"documents/{member.index_number}/{member.version}/",
+                        public_prefix=public_prefix(member.index_number, member.version),
                         content_sha256=version.content_sha256,
                         record=record,
                         change_note=record.get("change_note") or "",
@@ -296,6 +295,7 @@ class PublicationService:
                 document.state, document.updated_at = DocumentState.PUBLISHED.value, utcnow()
                 session.add(document)
                 action = "document.corrected" if member.corrected else "document.published"
+                event = f"govpub.{action}"
                 append_event(
                     session=session,
                     actor=actor,
@@ -313,7 +313,9 @@ class PublicationService:
                 )
                 session.flush()
                 feed_action = FeedAction.CORRECT if member.corrected else FeedAction.PUBLISH
-                entry = self._records.entry(session, document, record, feed_action)
+                entry = self._records.entry(
+                    session, document, record, feed_action, content_html=copies[member.document_id].body_html
+                )
                 channels |= self._log.append(
                     session,
                     document,
@@ -321,16 +323,9 @@ class PublicationService:
                     feed_action,
                     entry,
                     deliveries=deliveries,
-                    event=f"govpub.document.{'corrected' if member.corrected else 'published'}",
+                    event=event,
                 )
-                events.append(
-                    (
-                        f"govpub.document.{'corrected' if member.corrected else 'published'}",
-                        document.id,
-                        member.version,
-                        {"index_number": member.index_number},
-                    )
-                )
+                events.append((event, document.id, member.version, {"index_number": member.index_number}))
                 outcome.published.append((member.document_id, member.version, member.index_number))
             if root_id not in {m.document_id for m in members}:
                 channels |= self._log.refresh_related(session, root_id, deliveries)

@@ -28,7 +28,7 @@ from disclosure.states import DocumentState
 from flows.publication import PublicationService
 from flows.review_service import ReviewService
 from flows.runtime import publication_service, review_service
-from storage.models import Document, ReviewDecision, ReviewRun, utcnow
+from storage.models import Document, ReviewDecision, ReviewRun, aware, utcnow
 from storage.repository.reviews import list_decisions, list_open_runs
 
 REVIEW_DEPLOYMENT = "review-document/review-document"
@@ -77,9 +77,7 @@ def reconcile_reviews(grace_minutes: float = 2.0) -> ReconcileReport:
             has_run = session.exec(select(ReviewRun).where(
                 ReviewRun.document_id == document.id,
                 ReviewRun.version == document.current_version)).first()  # fmt: skip
-            updated = (
-                document.updated_at if document.updated_at.tzinfo else document.updated_at.replace(tzinfo=cutoff.tzinfo)
-            )
+            updated = aware(document.updated_at)
             if has_run is None and updated < cutoff:
                 start_review(document.id, document.current_version)
                 report.started.append(document.id)

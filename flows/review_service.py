@@ -40,6 +40,7 @@ from storage.models import (
     ReviewRun,
     ScreeningFinding,
     User,
+    aware,
     utcnow,
 )
 from storage.objectstore import ObjectStore
@@ -361,5 +362,5 @@ def waited(since: datetime | None) -> float:
     """Hours since a moment (for review lists)."""
     if since is None:
         return 0.0
-    moment = since if since.tzinfo else since.replace(tzinfo=utcnow().tzinfo)
+    moment = aware(since)
     return (utcnow() - moment).total_seconds() / 3600

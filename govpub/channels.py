@@ -47,15 +47,14 @@ def register_channel(
         violations.append(Violation("--title", "must not be empty"))
     if violations:
         raise InvalidInput(violations)
-    generated = None
-    if webhook is not None and secret is None:
-        existing = session.get(FeedChannel, name)
-        secret = existing.webhook_secret if existing and existing.webhook_secret else None
-        if secret is None:
-            secret = generated = secrets.token_urlsafe(32)
     channel = session.get(FeedChannel, name) or FeedChannel(name=name, kind=ChannelKind.DOWNSTREAM, title=title)
     if channel.kind != ChannelKind.DOWNSTREAM:
         raise InvalidInput([Violation("NAME", f"{name!r} is a built-in channel")])
+    generated = None
+    if webhook is not None and secret is None:
+        secret = channel.webhook_secret  # keep the secret a re-registered channel already has
+        if secret is None:
+            secret = generated = secrets.token_urlsafe(32)
     channel.title, channel.webhook_url, channel.webhook_secret = title, webhook, secret
     channel.categories, channel.agencies, channel.active = list(categories), list(agencies), True
     session.add(channel)

@@ -6,7 +6,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from disclosure.calendar import WorkingCalendar
 from disclosure.errors import ServiceUnavailable
 from disclosure.review import DecisionRequest, ReviewState
 from flows.review_service import ReviewService, RunView
-from storage.models import Document, User, UserRole
+from storage.models import Document, User, UserRole, aware
 from storage.repository.reviews import list_findings, list_open_runs
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def waiting_items(
         ):
             continue
         since = run.waiting_since or run.created_at
-        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        since = aware(since)
         start_day = since.astimezone(SHANGHAI).date()
         today = now.astimezone(SHANGHAI).date()
         due = calendar.add_working_days(start_day, level["time_limit_days"]) if level.get("time_limit_days") else None

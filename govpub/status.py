@@ -8,14 +8,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from disclosure.publication import Deadline
-from storage.models import ChannelCopy, Document, Publication, User
+from storage.models import ChannelCopy, Document, Publication, User, aware
 from storage.repository.audit import list_events
 from storage.repository.documents import get_document, list_attachments, list_versions
 
 
 def _iso(moment: datetime) -> str:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat()
+    return aware(moment).astimezone(UTC).isoformat()
 
 
 def document_status(

@@ -14,6 +14,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored moment as an aware datetime (SQLite gives back naive values; they are UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _ts(*, nullable: bool = False) -> Any:  # noqa: ANN401 - SQLModel's Field returns Any
     return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 

@@ -10,7 +10,6 @@ that version, and a feed page naming a version that has no publication record.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,8 +17,10 @@ from sqlmodel import Session, col, select
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.errors import RuleViolation
+from disclosure.publication import public_prefix
 from disclosure.review import Decision, ReviewState
 from disclosure.states import DocumentState
+from disclosure.submission import canonical_sha256
 from storage.models import Document, DocumentVersion, Publication
 from storage.objectstore import ObjectStore
 from storage.repository.documents import get_document
@@ -42,16 +43,10 @@ class Clearance:
 
     def prefix(self) -> str:
         """The only public prefix this clearance opens."""
-        return f"documents/{self.index_number}/{self.version}/"
+        return public_prefix(self.index_number, self.version)
 
 
 _TOKEN = object()
-
-
-def content_hash(submission: dict[str, object]) -> str:
-    """The content hash of a stored canonical submission (the same as at intake)."""
-    encoded = json.dumps(submission, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
 
 
 def clear_for_public(*, session: Session, document_id: str, version: int) -> Clearance:
@@ -69,7 +64,7 @@ def clear_for_public(*, session: Session, document_id: str, version: int) -> Cle
     run = get_run(session=session, document_id=document_id, version=version)
     if run is None or ReviewState(run.state) is not ReviewState.APPROVED:
         raise NotCleared(f"the review of {document_id} v{version} is not complete")
-    if content_hash(row.submission) != row.content_sha256 or run.content_sha256 != row.content_sha256:
+    if canonical_sha256(row.submission) != row.content_sha256 or run.content_sha256 != row.content_sha256:
         raise NotCleared(f"the content of {document_id} v{version} is not what was reviewed")
     _check_decisions(session, document, run.levels, row)
     if not document.index_number:

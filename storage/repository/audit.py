@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from disclosure.audit import AuditRecord, event_hash, verify_chain
 from disclosure.errors import AuditChainBroken
-from storage.models import AuditEvent, AuditHead, utcnow
+from storage.models import AuditEvent, AuditHead, aware, utcnow
 
 
 def append_event(
@@ -61,16 +60,12 @@ def append_event(
     return event
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _records(session: Session) -> Iterator[tuple[AuditRecord, str]]:
     statement = select(AuditEvent).order_by(col(AuditEvent.sequence)).execution_options(yield_per=1000)
     for event in session.exec(statement):
         record = AuditRecord(
             sequence=event.sequence,
-            occurred_at=_aware(event.occurred_at),
+            occurred_at=aware(event.occurred_at),
             actor=event.actor,
             action=event.action,
             entity_type=event.entity_type,
