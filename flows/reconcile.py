@@ -50,10 +50,12 @@ class ReconcileReport:
     overdue: list[str] = field(default_factory=list)
 
 
-def start_review(document_id: str, version: int) -> None:
-    """Start the review deployment for a version (idempotent per document and version)."""
+def start_review(document_id: str, version: int, *, replacing: str | None = None) -> None:
+    """Start the review deployment for a version; idempotent per document and version (and per
+    flow run replaced). Never a subflow of the caller: a subflow cannot suspend."""
+    key = f"review-{document_id}-{version}" + (f"-after-{replacing}" if replacing else "")
     run_deployment(REVIEW_DEPLOYMENT, parameters={"document_id": document_id, "version": version},
-                   timeout=0, idempotency_key=f"review-{document_id}-{version}")  # fmt: skip
+                   timeout=0, idempotency_key=key, as_subflow=False)  # fmt: skip
 
 
 def resume_input(decision: dict[str, object] | None) -> dict[str, object]:
@@ -138,30 +140,57 @@ def _redrive_open(
     decisions: dict[str, list[ReviewDecision]],
     report: ReconcileReport,
 ) -> None:
-    """Resume runs waiting on a stale key; restart runs whose flow run died."""
+    """Resume runs waiting on a stale key; restart runs whose flow run died or cannot be resumed.
+
+    Each run on its own: one that cannot be handled is logged and does not stop the others.
+    """
+    logger = logging.getLogger(__name__)
     for run in runs:
-        view = service.current(run.document_id)
-        if view is None or view.flow_run_id is None:
-            continue
         try:
-            flow_run = client.read_flow_run(UUID(view.flow_run_id))
-        except PrefectNotFound:
-            flow_run = None
-        state = flow_run.state if flow_run else None
-        if state is None or state.type in _DEAD:
-            start_review(run.document_id, run.version) if state is None else _restart(run)
-            report.restarted.append(run.document_id)
-            continue
-        pause_key = state.state_details.pause_key if state.is_paused() else None
-        if pause_key and pause_key != view.suspend_key:
-            last = decisions[run.document_id][-1] if decisions[run.document_id] else None
-            payload: dict[str, object] | None = None
-            if last is not None and not pause_key.startswith("referral"):
-                payload = {"decision": last.decision, "reviewer": "govpub", "comment": last.comment,
-                           "confirmed_attribute": last.confirmed_attribute,
-                           "confirmed_ground": last.confirmed_ground}  # fmt: skip
-            resume_flow_run(UUID(view.flow_run_id), run_input=resume_input(payload))
-            report.resumed.append(run.document_id)
+            _redrive_one(client, service, run, decisions[run.document_id], report)
+        except Exception:
+            logger.exception("could not re-drive the review of %s v%s", run.document_id, run.version)
+
+
+def _redrive_one(
+    client: SyncPrefectClient,
+    service: ReviewService,
+    run: ReviewRun,
+    decisions: list[ReviewDecision],
+    report: ReconcileReport,
+) -> None:
+    view = service.current(run.document_id)
+    if view is None or view.flow_run_id is None:
+        return
+    try:
+        flow_run = client.read_flow_run(UUID(view.flow_run_id))
+    except PrefectNotFound:
+        flow_run = None
+    state = flow_run.state if flow_run else None
+    if state is None or state.type in _DEAD:
+        start_review(run.document_id, run.version, replacing=view.flow_run_id)
+        report.restarted.append(run.document_id)
+        return
+    pause_key = state.state_details.pause_key if state.is_paused() else None
+    if not pause_key or pause_key == view.suspend_key:
+        return
+    last = decisions[-1] if decisions else None
+    payload: dict[str, object] | None = None
+    if last is not None and not pause_key.startswith("referral"):
+        payload = {"decision": last.decision, "reviewer": "govpub", "comment": last.comment,
+                   "confirmed_attribute": last.confirmed_attribute,
+                   "confirmed_ground": last.confirmed_ground}  # fmt: skip
+    try:
+        resume_flow_run(UUID(view.flow_run_id), run_input=resume_input(payload))
+    except RuntimeError as exc:
+        # Prefect sets Suspended before it saves the input schema; when that save failed (e.g. the
+        # SQLite server answered "database is locked") the run can never be resumed with input.
+        # Cancel it and start a new run, which takes the review over from the database.
+        client.set_flow_run_state(UUID(view.flow_run_id), Cancelled(message=f"not resumable: {exc}"), force=True)
+        start_review(run.document_id, run.version, replacing=view.flow_run_id)
+        report.restarted.append(run.document_id)
+        return
+    report.resumed.append(run.document_id)
 
 
 def _cancel_voided(client: SyncPrefectClient, voided: list[ReviewRun], report: ReconcileReport) -> None:
@@ -171,12 +200,6 @@ def _cancel_voided(client: SyncPrefectClient, voided: list[ReviewRun], report: R
         if flow_run.state is not None and flow_run.state.is_paused():
             client.set_flow_run_state(flow_run.id, Cancelled(message="a newer version replaced it"), force=True)
             report.cancelled.append(run.document_id)
-
-
-def _restart(run: ReviewRun) -> None:
-    """A new run for a version whose flow run died; it takes the review over."""
-    run_deployment(REVIEW_DEPLOYMENT, parameters={"document_id": run.document_id, "version": run.version},
-                   timeout=0)  # fmt: skip
 
 
 __all__ = ["ReconcileReport", "ReviewState", "reconcile_reviews", "start_review"]

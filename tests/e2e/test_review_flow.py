@@ -232,3 +232,50 @@ def _audit_has(env, doc, action):
 def _published(env, doc):
     status = json.loads(govpub(env, "status", doc, "--json").stdout)
     return status if status["state"] == "published" else None
+
+
+def _waiting_on_key(doc, level_position):
+    """The run view once the document's flow run is suspended on the key for ``level_position``."""
+    from prefect.client.orchestration import get_client
+
+    from flows.runtime import review_service
+
+    view = review_service().current(doc)
+    if view is None or view.flow_run_id is None or view.position != level_position:
+        return None
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(view.flow_run_id)).state
+    if state and state.is_paused() and state.state_details.pause_key == view.suspend_key:
+        return view
+    return None
+
+
+def test_a_suspended_run_that_lost_its_input_schema_is_replaced(stack, tmp_path):
+    """Prefect sets Suspended before saving the input schema; if that save fails (the SQLite server's
+    "database is locked"), the run can never be resumed. The reconciler cancels it and starts a new run
+    that takes the review over — and one such run does not stop it re-driving the others."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_runs import resume_flow_run
+
+    from disclosure.review import Decision, DecisionRequest
+    from flows.reconcile import reconcile_reviews
+    from flows.runtime import review_service
+
+    env = stack
+    assert govpub(env, "sample", "export", str(tmp_path)).returncode == 0
+    submitted = govpub(env, "submit", str(tmp_path / "hangzhou-2021-work-points.json"))
+    assert submitted.returncode == 0, submitted.stderr
+    doc = submitted.stdout.split()[-1]
+    first = poll_until(lambda: _waiting_on_key(doc, 0), what="初审 waiting")
+    old_run = UUID(first.flow_run_id)
+    with get_client(sync_client=True) as client:
+        client.delete_flow_run_input(old_run, key=f"suspended-{first.suspend_key}-schema")
+    review_service().decide(doc, DecisionRequest(Decision.APPROVE, "reviewer1", "同意"), via="cli")
+    with pytest.raises(RuntimeError, match="schema"):  # what the approve command met
+        resume_flow_run(old_run, run_input={"decision": "approve", "reviewer": "govpub"})
+    report = reconcile_reviews(grace_minutes=60)
+    assert doc in report.restarted
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(old_run).state.is_cancelled()
+    second = poll_until(lambda: _waiting_on_key(doc, 1), what="复审 waiting on a new run")
+    assert UUID(second.flow_run_id) != old_run
