@@ -80,3 +80,11 @@ class ConfigurationError(GovpubError):
 
 class ServiceUnavailable(GovpubError, RuntimeError):
     """A backing service could not be reached or started."""
+
+
+class AuditLogInconsistent(GovpubError):
+    """The audit log disagrees with a signed checkpoint or with the rows it records; ``problems`` names each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))

@@ -86,6 +86,7 @@ class DecisionRequest:
     comment: str = ""
     confirmed_attribute: DisclosureAttribute | None = None
     confirmed_ground: str | None = None
+    acknowledge_unscreened: bool = False  # the reviewer saw that some files were not screened
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ class ReviewSituation:
     reviewer_active: bool
     already_decided: bool
     content_matches: bool
+    unscreened: tuple[str, ...] = ()  # files (or parts) screening could not read, as shown to reviewers
 
 
 def check_decision(request: DecisionRequest, situation: ReviewSituation) -> None:
@@ -133,3 +135,14 @@ def _check_what(request: DecisionRequest, situation: ReviewSituation) -> None:
             raise RuleViolation("the last level must confirm the disclosure attribute")
         if request.confirmed_attribute is not DisclosureAttribute.PROACTIVE and not request.confirmed_ground:
             raise RuleViolation(f"confirming {request.confirmed_attribute.label} needs a legal ground")
+    if request.decision is Decision.APPROVE and situation.unscreened and not _acknowledged(request, situation):
+        raise RuleViolation(
+            f"screening could not read {', '.join(situation.unscreened)}: approving needs the reviewer to "
+            "acknowledge the unscreened files (--acknowledge-unscreened, or a comment naming each of them) "
+            "after checking them by hand"
+        )
+
+
+def _acknowledged(request: DecisionRequest, situation: ReviewSituation) -> bool:
+    """An approval acknowledges unscreened files explicitly, or by naming every one in its comment."""
+    return request.acknowledge_unscreened or all(name in request.comment for name in situation.unscreened)

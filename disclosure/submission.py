@@ -16,6 +16,7 @@ from typing import Any
 from disclosure.attributes import DisclosureAttribute, DocumentKind, LegalGround, PublicScope
 from disclosure.docnumber import DocumentNumberError, normalise_document_number
 from disclosure.errors import InvalidInput, Violation
+from disclosure.text import file_name_problem, line_problem, name_key, public_text_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def canonical_sha256(canonical: dict[str, Any]) -> str:
 
 def build_submission(data: dict[str, Any], *, today: date) -> Submission:
     """Turn schema-valid JSON into a Submission, or raise InvalidInput with every rule broken."""
-    violations: list[Violation] = []
+    violations = text_violations(data)
     doc_number = data.get("doc_number")
     if doc_number is not None:
         try:
@@ -153,6 +154,9 @@ def build_interpretation(data: dict[str, Any], policy: PolicyFacts, *, today: da
 
     An interpretation is always proposed for 主动公开: it exists to be published with its policy.
     """
+    violations = text_violations(data)
+    if violations:
+        raise InvalidInput(violations)
     title = data["title"]
     return Submission(
         title=title,
@@ -172,6 +176,52 @@ def build_interpretation(data: dict[str, Any], policy: PolicyFacts, *, today: da
         interprets=policy.document_id,
         interpretation=InterpretationInfo(data["form"], data["interpreting_unit"], data["interpreter"]),
     )
+
+
+# Fields shown on one line (titles, names, numbers) and short texts (summaries, reasons, notes).
+_LINE_FIELDS = ("title", "doc_number", "issuing_agency", "category", "drafter", "form", "interpreting_unit",
+                "interpreter")  # fmt: skip
+_TEXT_FIELDS = ("summary", "change_note")
+
+
+def text_violations(data: dict[str, Any]) -> list[Violation]:
+    """Characters a field may not carry: control and bidirectional characters in one-line fields and
+    file names, bidirectional overrides in summaries and notes, names unsafe on some platform."""
+    found: list[Violation] = []
+
+    def line(path: str, value: object) -> None:
+        if isinstance(value, str) and (problem := line_problem(value)):
+            found.append(Violation(path, problem))
+
+    def text(path: str, value: object) -> None:
+        if isinstance(value, str) and (problem := public_text_problem(value)):
+            found.append(Violation(path, problem))
+
+    for name in _LINE_FIELDS:
+        line(f"$.{name}", data.get(name))
+    for name in _TEXT_FIELDS:
+        text(f"$.{name}", data.get(name))
+    for index, value in enumerate(data.get("co_issuers") or ()):
+        line(f"$.co_issuers[{index}]", value)
+    disclosure = data.get("disclosure") or {}
+    line("$.disclosure.ground.law_name", (disclosure.get("ground") or {}).get("law_name"))
+    text("$.disclosure.reason", disclosure.get("reason"))
+    return found + _attachment_name_violations(data.get("attachments") or [])
+
+
+def _attachment_name_violations(attachments: list[dict[str, Any]]) -> list[Violation]:
+    found: list[Violation] = []
+    seen: dict[str, int] = {}
+    for index, attachment in enumerate(attachments):
+        name = attachment.get("file_name")
+        if not isinstance(name, str):
+            continue
+        where = f"$.attachments[{index}].file_name"
+        if problem := file_name_problem(name):
+            found.append(Violation(where, problem))
+        elif (other := seen.setdefault(name_key(name), index)) != index:
+            found.append(Violation(where, f"is the same name as $.attachments[{other}] on a case-insensitive disk"))
+    return found
 
 
 def _build_disclosure(raw: dict[str, Any], written_on: date, violations: list[Violation]) -> Disclosure:

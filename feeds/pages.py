@@ -10,14 +10,25 @@ most one new archive page. An archive page is rewritten only when a document on 
 
 from __future__ import annotations
 
+import logging
+import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, col, select
 
 from disclosure.states import DocumentState
-from feeds.channels import public_url
-from feeds.render import ChannelInfo, PageLinks, render_atom, render_json, render_rss, resolve_items
+from feeds.channels import map_urls, public_url, relative_to
+from feeds.render import (
+    ChannelInfo,
+    PageContent,
+    PageLinks,
+    item_problem,
+    render_atom,
+    render_json,
+    render_rss,
+    resolve_items,
+)
 from storage.models import Document, FeedChannel, FeedItem, aware
 from storage.public import PublicWriter
 
@@ -26,6 +37,7 @@ FORMATS = {  # format → (head file, archive suffix, content type)
     "rss": ("rss.xml", "rss.xml", "application/rss+xml; charset=utf-8"),
     "json": ("feed.json", "json", "application/feed+json; charset=utf-8"),
 }
+logger = logging.getLogger(__name__)
 _RENDER: dict[str, Callable[..., bytes]] = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
 
@@ -41,12 +53,18 @@ def archive_key(channel: str, number: int, fmt: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FeedSite:
-    """Where feeds are published and how entries are identified."""
+    """Where feeds are published and how entries are identified.
+
+    ``base_url`` is the configured address of the public bucket; empty, public objects carry
+    references relative to themselves. ``live_url`` is where the bucket answers now (the S3
+    server's own address): only for messages that leave the bucket (pushes), never stored in it.
+    """
 
     base_url: str
     tag_authority: str
     page_size: int
     hubs: tuple[str, ...]
+    live_url: str = ""
 
 
 class FeedBuilder:
@@ -148,20 +166,55 @@ class FeedBuilder:
                 stone = session.exec(select(FeedItem).where(
                     FeedItem.channel == channel.name, FeedItem.document_id == doc_id, FeedItem.action == "withdraw",
                 ).order_by(col(FeedItem.seq).desc())).first()  # fmt: skip
-                if stone is not None:
+                if stone is None:
+                    continue
+                if (problem := item_problem(stone.entry)) is not None:
+                    content.skipped[stone.entry["id"]] = problem
+                else:
                     content.tombstones.append(stone.entry)
+        for entry_id, problem in content.skipped.items():
+            logger.warning("feed %s: entry %s left out of %s: %s", channel.name, entry_id, key("atom"), problem,
+                           extra={"channel": channel.name, "entry_id": entry_id})  # fmt: skip
         updated = max((i.occurred_at for i in items), default=channel.created_at)
-        info = ChannelInfo(
-            name=channel.name,
-            title=channel.title,
-            feed_id=f"tag:{self._site.tag_authority},{aware(channel.created_at).year}:feeds/{channel.name}",
-            home_url=self._site.base_url,
-            description=f"{channel.title}（政府信息公开）",
-            updated=aware(updated),
-        )
         pairs = {(i.document_id, i.version) for i in items}
         for fmt, (_, _, content_type) in FORMATS.items():
-            data = _RENDER[fmt](info, links, content)
+            page_key = key(fmt)
+            info = ChannelInfo(
+                name=channel.name,
+                title=channel.title,
+                feed_id=f"tag:{self._site.tag_authority},{aware(channel.created_at).year}:feeds/{channel.name}",
+                home_url=self._site.base_url or posixpath.relpath(".", posixpath.dirname(page_key)) + "/",
+                description=f"{channel.title}（政府信息公开）",
+                updated=aware(updated),
+            )
+            data = _RENDER[fmt](info, _localize_links(links, page_key), _localize_content(content, page_key))
             self._writer.put_feed_page(
                 session=session, key=key(fmt), data=data, content_type=content_type, entries=pairs
             )
+
+
+def _localize_links(links: PageLinks, page_key: str) -> PageLinks:
+    """Paging links as written into the page at ``page_key`` (relative unless a base URL is set)."""
+
+    def local(urls: dict[str, str]) -> dict[str, str]:
+        return {fmt: relative_to(url, page_key) for fmt, url in urls.items()}
+
+    return replace(
+        links,
+        self_urls=local(links.self_urls),
+        current_urls=local(links.current_urls),
+        prev_archive_urls=local(links.prev_archive_urls) if links.prev_archive_urls else None,
+    )
+
+
+def _localize_content(content: PageContent, page_key: str) -> PageContent:
+    """Entries and tombstones with their links relative to the page at ``page_key``."""
+
+    def local(url: str) -> str:
+        return relative_to(url, page_key)
+
+    return PageContent(
+        entries=[map_urls(e, local) for e in content.entries],
+        tombstones=[map_urls(t, local) for t in content.tombstones],
+        skipped=content.skipped,
+    )

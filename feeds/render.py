@@ -8,6 +8,7 @@ Withdrawn entries become RFC 6721 ``at:deleted-entry`` tombstones in Atom and no
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
+
+from disclosure.text import xml_problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GOVPUB_NS = "https://govpub.example/ns/disclosure/1.0"
@@ -66,10 +69,32 @@ class ChannelInfo:
 
 @dataclass
 class PageContent:
-    """The entries and tombstones of one page, newest first (after resolving the items)."""
+    """The entries and tombstones of one page, newest first (after resolving the items), and the
+    items left out because XML cannot carry them (entry id → why)."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
     tombstones: list[dict[str, Any]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def item_problem(item: object, path: str = "$") -> str | None:
+    """Why an item cannot go into a feed (a string XML 1.0 cannot carry), or None."""
+    stack: list[tuple[object, str]] = [(item, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if (problem := xml_problem(value)) is not None:
+                return f"{where} {problem}"
+        elif isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+    return None
+
+
+def xml_safe(text: str) -> str:
+    """Text with every character XML 1.0 cannot carry replaced by U+FFFD (for feed-level strings)."""
+    return "".join(c if xml_problem(c) is None else "\ufffd" for c in text) if xml_problem(text) else text
 
 
 def resolve_items(items: list[dict[str, Any]], withdrawn: set[str]) -> PageContent:
@@ -83,7 +108,9 @@ def resolve_items(items: list[dict[str, Any]], withdrawn: set[str]) -> PageConte
         latest[item["id"]] = item
     content = PageContent()
     for entry_id, item in sorted(latest.items(), key=lambda kv: kv[1]["updated"], reverse=True):
-        if item["action"] == "withdraw":
+        if (problem := item_problem(item)) is not None:  # one bad item never breaks the page
+            content.skipped[entry_id] = problem
+        elif item["action"] == "withdraw":
             content.tombstones.append(item)
         elif entry_id not in withdrawn:
             content.entries.append(item)
@@ -194,9 +221,9 @@ def _generator(channel: ChannelInfo, links: PageLinks, content: PageContent, fmt
     ext: _GovpubFeed = fg.govpub
     ext.links, ext.tombstones = links, content.tombstones
     fg.id(channel.feed_id)
-    fg.title(channel.title)
-    fg.subtitle(channel.description)
-    fg.description(channel.description)
+    fg.title(xml_safe(channel.title))
+    fg.subtitle(xml_safe(channel.description))
+    fg.description(xml_safe(channel.description))
     fg.language("zh-CN")
     fg.generator("govpub")
     fg.updated(channel.updated.astimezone(SHANGHAI))
@@ -208,9 +235,11 @@ def _generator(channel: ChannelInfo, links: PageLinks, content: PageContent, fmt
         fe.govpub.item = item
         fe.id(item["id"])
         fe.guid(item["id"], permalink=False)
-        fe.title(item["title"])
-        fe.summary(item["summary"])
-        fe.description(item["summary"])
+        # RSS readers render <title> and <description> as HTML: give them escaped text, which
+        # decodes to inert characters. Atom's title and summary are type="text", plain by definition.
+        fe.title(html.escape(item["title"]) if fmt == "rss" else item["title"])
+        fe.summary(item["summary"], type="text")
+        fe.description(html.escape(item["summary"]))
         fe.content(item["content_html"], type="CDATA" if fmt == "rss" else "html")
         fe.link(href=item["link"], rel="alternate")
         fe.published(_ts(item["published"]))
@@ -245,17 +274,13 @@ def _notice(stone: dict[str, Any]) -> dict[str, Any]:
         "id": stone["id"] + "#withdrawn",
         "title": f"【已撤回】{stone['title']}",
         "summary": text,
-        "content_html": f"<p>{_escape(text)}</p>",
+        "content_html": f"<p>{html.escape(text)}</p>",
         "link": stone.get("link") or stone["id"],
         "published": stone["updated"],
         "updated": stone["updated"],
         "categories": ["撤回"],
         "meta": {**stone.get("meta", {}), "withdrawal_reason": stone["reason"]},
     }
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_json(channel: ChannelInfo, links: PageLinks, content: PageContent) -> bytes:

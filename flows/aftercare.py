@@ -8,9 +8,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from disclosure.attributes import Role
-from disclosure.errors import RuleViolation
+from disclosure.errors import InvalidInput, RuleViolation, Violation
 from disclosure.publication import FeedAction, Validity
 from disclosure.states import DocumentState, check_transition
+from disclosure.text import public_text_problem
 from flows.feed_log import FeedLog
 from flows.public_records import PublicRecords, last_publication
 from flows.review_service import EventSink
@@ -50,13 +51,15 @@ class Aftercare:
         self._log = log
         self._events = events
 
-    def withdraw(self, document_id: str, *, actor: str, reason: str) -> None:
+    def withdraw(self, document_id: str, *, actor: str, reason: str) -> str | None:
         """Take a published document down with a public reason; feeds carry a tombstone.
 
         A policy's published interpretations follow it; an interpretation's policy loses the link.
         """
         if not reason.strip():
             raise RuleViolation("a withdrawal needs a public reason")
+        if (problem := public_text_problem(reason)) is not None:
+            raise InvalidInput([Violation("--reason", problem)])
         deliveries: set[str] = set()
         with session_scope(self._engine) as session:
             require_office(session, actor)
@@ -111,19 +114,22 @@ class Aftercare:
                 self._log.builder.rewrite_archives_with(session, channel, document_id)
         self._events.emit("govpub.document.withdrawn", document_id=document_id, version=version,
                           payload={"index_number": index_number, "reason": reason})  # fmt: skip
-        self._log.after_change(touched, deliveries)
+        left = self._log.after_change(touched, deliveries)
         for interpretation in followers:  # an interpretation does not outlive its policy
-            self.withdraw(interpretation, actor=actor, reason=f"随所解读的政策撤回：{reason}")
+            left = self.withdraw(interpretation, actor=actor, reason=f"随所解读的政策撤回：{reason}") or left
+        return left
 
     def set_validity(
         self, document_id: str, validity: Validity, *, actor: str, note: str, amended_by: str | None = None
-    ) -> None:
+    ) -> str | None:
         """Record a validity change of a published document and show it in the feeds.
 
         ``amended_by`` names the published govpub document that amends or repeals it: the entry links it.
         """
         if not note.strip():
             raise RuleViolation("say why the validity changed (e.g. the repealing document's 发文字号)")
+        if (problem := public_text_problem(note)) is not None:
+            raise InvalidInput([Violation("--note", problem)])
         deliveries: set[str] = set()
         with session_scope(self._engine) as session:
             require_office(session, actor)
@@ -162,7 +168,7 @@ class Aftercare:
             version = last.version
         self._events.emit("govpub.document.corrected", document_id=document_id, version=version,
                           payload={"validity": validity.value})  # fmt: skip
-        self._log.after_change(touched, deliveries)
+        return self._log.after_change(touched, deliveries)
 
     def leftover_withdrawn_copies(self) -> list[str]:
         """Withdrawn documents whose public copy is still there (a withdrawal interrupted): remove them."""

@@ -10,9 +10,10 @@ from urllib.parse import urlencode
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from disclosure.errors import ServiceUnavailable
 from disclosure.publication import FeedAction, Validity, public_prefix
 from disclosure.states import DocumentState
-from feeds.channels import ChannelFilter, ChannelKind, agency_channel, category_channel
+from feeds.channels import ChannelFilter, ChannelKind, absolute, agency_channel, category_channel, map_urls, relative_to
 from feeds.pages import FORMATS, FeedBuilder, FeedSite, head_key
 from feeds.push import WEBSUB, Pusher, new_delivery
 from flows.public_records import PublicRecords, last_publication
@@ -37,6 +38,10 @@ class FeedLog:
         self._records = records
         self._builder = FeedBuilder(writer, site)
         self._pusher = pusher
+
+    def _live(self, ref: str) -> str:
+        """A bucket reference made absolute for a message that leaves the bucket (a push)."""
+        return absolute(ref, self._site.live_url or self._site.base_url)
 
     @property
     def builder(self) -> FeedBuilder:
@@ -95,12 +100,13 @@ class FeedLog:
             session.add(FeedItem(channel=channel.name, seq=channel.last_seq, document_id=document.id,
                                  version=version, action=action.value, entry=entry))  # fmt: skip
             touched.add(channel.name)
-            feed_urls = {fmt: self._records.url(head_key(channel.name, fmt)) for fmt in FORMATS}
+            feed_urls = {fmt: self._live(self._records.url(head_key(channel.name, fmt))) for fmt in FORMATS}
             if channel.webhook_url:
                 copy = session.exec(select(ChannelCopy).where(
                     ChannelCopy.channel == channel.name, ChannelCopy.document_id == document.id)).first()  # fmt: skip
                 body = json.dumps({"event": event, "channel": channel.name, "action": action.value,
-                                   "document": {"id": document.id, "version": version}, "entry": entry,
+                                   "document": {"id": document.id, "version": version},
+                                   "entry": map_urls(entry, self._live),
                                    "feeds": feed_urls,
                                    "copy": None if copy is None else {"copy_id": copy.copy_id, "url": copy.url,
                                                                       "state": copy.state}},
@@ -133,7 +139,10 @@ class FeedLog:
         latest = last.version if last else document.current_version
         status = {
             "index_number": document.index_number, "title": document.title, "latest_version": latest,
-            "latest": self._records.url(public_prefix(document.index_number or "", latest) + "metadata.json"),
+            "latest": relative_to(
+                self._records.url(public_prefix(document.index_number or "", latest) + "metadata.json"),
+                f"documents/{document.index_number}/status.json",
+            ),
             "validity": Validity(document.validity).label, "validity_note": document.validity_note,
         }  # fmt: skip
         data = json.dumps(status, ensure_ascii=False, indent=2).encode("utf-8")
@@ -157,15 +166,23 @@ class FeedLog:
                 rebuilt += 1
             return rebuilt
 
-    def after_change(self, channels: set[str], deliveries: set[str] | None) -> None:
-        """Feeds, then pushes; a failure here is logged and left to the reconciler (both are re-runnable)."""
+    def after_change(self, channels: set[str], deliveries: set[str] | None) -> str | None:
+        """Feeds, then pushes. Both are re-runnable: when the object store is unreachable, say what
+        was left for the reconciler (one line, returned and logged) instead of failing the change."""
         try:
             self.rebuild(channels)
+        except ServiceUnavailable as exc:
+            left = f"feeds {', '.join(sorted(channels))} not rebuilt ({exc}); the reconciler rebuilds them"
+            logger.warning("%s", left)
+            return left
         except Exception:
             logger.exception("feed rebuild failed for %s; the reconciler rebuilds them", sorted(channels))
-            return
+            return f"feeds {', '.join(sorted(channels))} not rebuilt; the reconciler rebuilds them"
         if deliveries:
             try:
                 self._pusher.deliver_due(only_ids=deliveries)
+            except ServiceUnavailable as exc:
+                logger.warning("push not sent (%s); deliveries stay pending", exc)
             except Exception:
                 logger.exception("push failed; deliveries stay pending")
+        return None

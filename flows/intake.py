@@ -23,6 +23,8 @@ from disclosure.attributes import Role
 from disclosure.errors import InvalidInput, NotFound, Violation
 from disclosure.states import REVISABLE, DocumentState, check_transition
 from disclosure.submission import AttachmentSpec, PolicyFacts, Submission, build_interpretation, build_submission
+from govpub.extract import DEFAULT_LIMITS, ExtractionLimits
+from govpub.extract.claims import check_claim
 from schemas import DOCUMENT_SUBMISSION, INTERPRETATION, load_json, validate
 from storage.db import session_scope
 from storage.models import Attachment, Document, DocumentVersion, User, utcnow
@@ -103,9 +105,14 @@ def _check_policy(session: Session, data: dict[str, Any]) -> tuple[Document, Pol
 
 
 def match_attachments(
-    specs: Sequence[AttachmentSpec], files: Sequence[Path], *, beside: Path | None = None
+    specs: Sequence[AttachmentSpec],
+    files: Sequence[Path],
+    *,
+    beside: Path | None = None,
+    limits: ExtractionLimits = DEFAULT_LIMITS,
 ) -> list[tuple[AttachmentSpec, Path]]:
-    """Pair each declared attachment with its file, checking size and sha256.
+    """Pair each declared attachment with its file, checking size, sha256 and that its content is
+    the format its name and media type claim, within the screening bounds.
 
     Files come from --attach; a declared attachment not given there is looked up by name in
     ``beside`` (the directory of the submission file).
@@ -125,7 +132,7 @@ def match_attachments(
         path = by_name.get(spec.file_name)
         if path is None and beside is not None and (beside / spec.file_name).is_file():
             path = beside / spec.file_name
-        found = _check_file(where, spec, path)
+        found = _check_file(where, spec, path, limits)
         violations.extend(found)
         if path is not None and not found:
             pairs.append((spec, path))
@@ -139,7 +146,7 @@ def match_attachments(
     return pairs
 
 
-def _check_file(where: str, spec: AttachmentSpec, path: Path | None) -> list[Violation]:
+def _check_file(where: str, spec: AttachmentSpec, path: Path | None, limits: ExtractionLimits) -> list[Violation]:
     """What is wrong between a declared attachment and its file (nothing: an empty list)."""
     if path is None:
         return [Violation(where, f"no --attach file named {spec.file_name!r} was given")]
@@ -151,6 +158,8 @@ def _check_file(where: str, spec: AttachmentSpec, path: Path | None) -> list[Vio
         problems.append(Violation(f"{where}.size", f"is {spec.size} but the file has {size} bytes"))
     if digest != spec.sha256:
         problems.append(Violation(f"{where}.sha256", f"does not match the file's content (its sha256 is {digest})"))
+    if not problems and (wrong := check_claim(path, spec.file_name, spec.media_type, limits)):
+        problems.append(Violation(where, f"{spec.file_name}: {wrong}"))
     return problems
 
 
@@ -184,8 +193,11 @@ def _check_revision(session: Session, revise: str, drafter: User, submission: Su
 class Intake:
     """Submits documents: checks first, then object storage and database together."""
 
-    def __init__(self, *, engine: Engine, store: ObjectStore, private_bucket: str) -> None:
+    def __init__(
+        self, *, engine: Engine, store: ObjectStore, private_bucket: str, limits: ExtractionLimits = DEFAULT_LIMITS
+    ) -> None:
         self._engine = engine
+        self._limits = limits
         self._store = store
         self._bucket = private_bucket
 
@@ -207,7 +219,7 @@ class Intake:
                 submission = build_interpretation(data, facts, today=today)
             else:
                 policy, submission = None, build_submission(data, today=today)
-            pairs = match_attachments(submission.attachments, files, beside=beside)
+            pairs = match_attachments(submission.attachments, files, beside=beside, limits=self._limits)
             drafter = _check_drafter(session, submission)
             if policy is not None and policy.agency_id != drafter.agency_id:
                 raise InvalidInput([Violation("$.drafter", "谁起草、谁解读: the interpretation comes from the "

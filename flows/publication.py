@@ -33,10 +33,12 @@ from disclosure.publication import (
     public_prefix,
 )
 from disclosure.states import DocumentState, check_transition
+from feeds.channels import map_urls, relative_to
 from feeds.pages import FeedSite
 from feeds.push import Pusher
 from feeds.sanitize import public_html
 from flows.aftercare import Aftercare
+from flows.audit_log import AuditLog
 from flows.deadline_watch import DeadlineWatch, requires_interpretation
 from flows.feed_log import FeedLog
 from flows.public_records import SHANGHAI, Member, PublicRecords, last_publication, version_row
@@ -67,6 +69,7 @@ class PublishOutcome:
     state: str  # published, held, failed, partial, nothing
     published: list[tuple[str, int, str]] = field(default_factory=list)  # (document, version, 索引号)
     reason: str = ""
+    left_for_reconciler: str = ""  # what could not be done now (a backing service down): re-driven
 
 
 class PublicationService:
@@ -86,8 +89,10 @@ class PublicationService:
         webhook_timeout: float = 5.0,
         max_attempts: int = 6,
         clock: Callable[[], datetime] = utcnow,
+        audit_log: AuditLog | None = None,
     ) -> None:
         self._engine = engine
+        self.audit_log = audit_log  # signed checkpoints after each public act, when configured
         self._store = store
         self._private = private_bucket
         self._writer = PublicWriter(store, public_bucket)
@@ -120,8 +125,18 @@ class PublicationService:
         except Exception as exc:
             self._mark_failed(release_id, written, exc)
             raise
-        self._log.after_change(channels, deliveries if push else None)
+        outcome.left_for_reconciler = self._log.after_change(channels, deliveries if push else None) or ""
+        self._checkpoint()
         return outcome
+
+    def _checkpoint(self) -> None:
+        if self.audit_log is not None:
+            self.audit_log.checkpoint_quietly()
+
+    def checkpoint_due(self) -> None:
+        """The reconciler's audit checkpoint: when the log grew and the last one is older than the interval."""
+        if self.audit_log is not None:
+            self.audit_log.checkpoint(force=False)
 
     def _prepare(self, document_id: str, actor: str) -> PublishOutcome | tuple[int, str, list[Member]]:
         with session_scope(self._engine) as session:
@@ -249,7 +264,8 @@ class PublicationService:
         if self._store.stat(self._writer.bucket, metadata_key) is not None:
             # an earlier attempt's record stands: public copies are never overwritten
             return _Copy(json.loads(self._store.get(self._writer.bucket, metadata_key)), body_html)
-        encoded = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+        local = map_urls(record, lambda ref: relative_to(ref, metadata_key))  # stays true wherever it is served
+        encoded = json.dumps(local, ensure_ascii=False, indent=2).encode("utf-8")
         written.append(
             self._writer.put_document_object(
                 clearance, "metadata.json", encoded, content_type="application/json; charset=utf-8"
@@ -362,15 +378,19 @@ class PublicationService:
             logger.exception("could not record the failed release %s", release_id)
 
     # -- delegated: after publication, feeds, deadlines -----------------------------------------
-    def withdraw(self, document_id: str, *, actor: str, reason: str) -> None:
-        """Take a published document down (see Aftercare.withdraw)."""
-        self._aftercare.withdraw(document_id, actor=actor, reason=reason)
+    def withdraw(self, document_id: str, *, actor: str, reason: str) -> str | None:
+        """Take a published document down (see Aftercare.withdraw); what was left for the reconciler."""
+        left = self._aftercare.withdraw(document_id, actor=actor, reason=reason)
+        self._checkpoint()
+        return left
 
     def set_validity(
         self, document_id: str, validity: Validity, *, actor: str, note: str, amended_by: str | None = None
-    ) -> None:
-        """Record a validity change (see Aftercare.set_validity)."""
-        self._aftercare.set_validity(document_id, validity, actor=actor, note=note, amended_by=amended_by)
+    ) -> str | None:
+        """Record a validity change (see Aftercare.set_validity); what was left for the reconciler."""
+        left = self._aftercare.set_validity(document_id, validity, actor=actor, note=note, amended_by=amended_by)
+        self._checkpoint()
+        return left
 
     def leftover_withdrawn_copies(self) -> list[str]:
         """Finish interrupted withdrawals."""

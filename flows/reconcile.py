@@ -125,6 +125,7 @@ def redrive_publication(publisher: PublicationService, report: ReconcileReport) 
 
     steps: dict[str, Callable[[], None]] = {
         "withdrawals": finish_withdrawals, "feeds": rebuild, "deliveries": deliver, "deadlines": deadlines,
+        "audit checkpoint": publisher.checkpoint_due,
     }  # fmt: skip
     for name, step in steps.items():
         try:

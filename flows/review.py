@@ -31,6 +31,7 @@ class ReviewInput(RunInput):
     comment: str = ""
     confirmed_attribute: Literal["proactive", "on_application", "withheld"] | None = None
     confirmed_ground: str | None = None
+    acknowledge_unscreened: bool = False  # approving although screening could not read some files
 
 
 class ReferralAnswer(RunInput):
@@ -98,7 +99,7 @@ def _decide_from_ui(view: object, answer: ReviewInput) -> None:
     request = DecisionRequest(
         decision=Decision(answer.decision), reviewer=answer.reviewer, comment=answer.comment,
         confirmed_attribute=DisclosureAttribute(answer.confirmed_attribute) if answer.confirmed_attribute else None,
-        confirmed_ground=answer.confirmed_ground,
+        confirmed_ground=answer.confirmed_ground, acknowledge_unscreened=answer.acknowledge_unscreened,
     )  # fmt: skip
     try:
         service.decide(view.document_id, request, via="ui")

@@ -28,8 +28,9 @@ from disclosure.review import (
     effective_grade,
     select_chain,
 )
-from disclosure.screening import Finding
+from disclosure.screening import Detector, Finding
 from disclosure.states import DocumentState, check_transition
+from govpub.extract import DEFAULT_LIMITS, ExtractionLimits
 from govpub.screening import agency_screener, screen_body, screen_files
 from storage.db import session_scope
 from storage.models import (
@@ -116,8 +117,10 @@ class ReviewService:
         private_bucket: str,
         events: EventSink,
         today: Callable[[], date],
+        limits: ExtractionLimits = DEFAULT_LIMITS,
     ) -> None:
         self._engine = engine
+        self._limits = limits
         self._store = store
         self._bucket = private_bucket
         self._events = events
@@ -209,33 +212,41 @@ class ReviewService:
             version = self._version(session, document_id, run.version)
             level = view.level
             assert level is not None  # noqa: S101 - WAITING implies a level
-            session.add(ReviewDecision(
+            row = ReviewDecision(
                 document_id=document_id, version=run.version, level=level.name, position=run.position,
                 decision=request.decision.value, reviewer_id=reviewer.id or 0, comment=request.comment,
                 content_sha256=version.content_sha256, via=via,
                 confirmed_attribute=request.confirmed_attribute.value if request.confirmed_attribute else None,
-                confirmed_ground=request.confirmed_ground,
-            ))  # fmt: skip
-            detail = {"version": run.version, "level": level.name, "decision": request.decision.value,
-                      "content_sha256": version.content_sha256, "via": via}  # fmt: skip
+                confirmed_ground=request.confirmed_ground, decided_at=utcnow(),
+            )  # fmt: skip
+            session.add(row)
+            detail: dict[str, Any] = {"version": run.version, "level": level.name,
+                                      "decision": request.decision.value,
+                                      "content_sha256": version.content_sha256, "via": via}  # fmt: skip
+            if request.decision is Decision.APPROVE and situation.unscreened:
+                detail["acknowledged_unscreened"] = list(situation.unscreened)
+            # The audit event carries the whole row (the comment as its reason): `audit verify` checks one by the other.
+            record = {**detail, "position": row.position, "reviewer_id": row.reviewer_id,
+                      "confirmed_attribute": row.confirmed_attribute, "confirmed_ground": row.confirmed_ground,
+                      "decided_at": row.decided_at.isoformat()}  # fmt: skip
             events.append(("govpub.document.review.decided", detail))
             if request.decision is Decision.APPROVE and situation.is_last_level:
                 run.state = ReviewState.APPROVED.value
                 assert request.confirmed_attribute is not None  # noqa: S101 - checked by the rules
                 document.attribute = request.confirmed_attribute.value
                 self._move(session, document, DocumentState.APPROVED, actor=request.reviewer,
-                           action="document.approved", extra=detail, reason=request.comment or None)  # fmt: skip
+                           action="document.approved", extra=record, reason=request.comment or None)  # fmt: skip
                 events.append(("govpub.document.approved", detail))
             elif request.decision is Decision.APPROVE:
                 run.position, run.attempt, run.waiting_since = run.position + 1, 0, utcnow()
                 append_event(session=session, actor=request.reviewer, action="review.decided",
-                             entity_type="document", entity_id=document_id, after=detail,
+                             entity_type="document", entity_id=document_id, after=record,
                              reason=request.comment or None)  # fmt: skip
             else:
                 run_state, doc_state, event = _OUTCOME[request.decision]
                 run.state = run_state.value
                 self._move(session, document, doc_state, actor=request.reviewer,
-                           action=f"document.{doc_state.value}", extra=detail, reason=request.comment)  # fmt: skip
+                           action=f"document.{doc_state.value}", extra=record, reason=request.comment)  # fmt: skip
                 events.append((event, detail))
             session.add(run)
             view = _view(run)
@@ -302,12 +313,16 @@ class ReviewService:
             ReviewDecision.document_id == document.id, ReviewDecision.version == run.version,
             ReviewDecision.level == level.name)).first() is not None  # fmt: skip
         current = self._version(session, document.id, document.current_version)
+        unscreened = sorted({f.source for f in session.exec(select(ScreeningFinding).where(
+            ScreeningFinding.document_id == document.id, ScreeningFinding.version == run.version,
+            ScreeningFinding.detector == Detector.UNSCREENED.value))})  # fmt: skip
         return ReviewSituation(
             state=view.state, level=level, is_last_level=view.position == len(view.levels) - 1,
             drafter=drafter.username if drafter else "", reviewer_active=bool(user and user.active),
             reviewer_roles=frozenset(user_roles(session=session, user=user)) if user else frozenset(),
             already_decided=already,
             content_matches=current.content_sha256 == run.content_sha256 and run.version == current.number,
+            unscreened=tuple(unscreened),
         )  # fmt: skip
 
     @staticmethod
@@ -323,8 +338,7 @@ class ReviewService:
         found = screen_body(screener, version.submission["body"], version.submission.get("body_format", "text"))
         files = [(a.file_name, self._store.get(self._bucket, a.object_key), a.media_type)
                  for a in list_attachments(session=session, version_id=version.id or 0)]  # fmt: skip
-        readable = [f for f in files if _readable(f[0], f[2])]
-        found.extend(screen_files(screener, readable))
+        found.extend(screen_files(screener, files, limits=self._limits))  # unreadable → unscreened findings
         return found
 
     @staticmethod
@@ -345,17 +359,6 @@ class ReviewService:
         append_event(session=session, actor=actor, action=action, entity_type="document",
                      entity_id=document.id, before=before, after={"state": target.value, **extra},
                      reason=reason)  # fmt: skip
-
-
-def _readable(name: str, media_type: str) -> bool:
-    lowered = name.lower()
-    return (
-        media_type.startswith("text/")
-        or lowered.endswith((".txt", ".csv", ".html", ".htm", ".docx", ".xlsx", ".pdf", ".md"))
-        or "spreadsheetml" in media_type
-        or "wordprocessingml" in media_type
-        or media_type == "application/pdf"
-    )
 
 
 def waited(since: datetime | None) -> float:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from flows.prefect_events import PrefectEvents
 from flows.publication import PublicationService
 from flows.review_service import ReviewService
-from govpub.app import open_store, today
+from govpub.app import extraction_limits, open_store, today
 from govpub.publishing import build_publication
 from govpub.settings import Settings, load_settings
 from storage.db import make_engine
@@ -34,7 +34,8 @@ def review_service() -> ReviewService:
     """The process's ReviewService."""
     settings, engine, store = _resources()
     return ReviewService(engine=engine, store=store, private_bucket=settings.store.private_bucket,
-                         events=PrefectEvents(), today=today)  # fmt: skip
+                         events=PrefectEvents(), today=today,
+                         limits=extraction_limits(settings))  # fmt: skip
 
 
 @cache

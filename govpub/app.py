@@ -15,15 +15,17 @@ from sqlalchemy import Engine
 
 from disclosure.errors import InvalidInput, Violation
 from disclosure.publication import DEFAULT_INDEX_TEMPLATE, check_index_template
+from govpub.extract import ExtractionLimits
 from govpub.settings import Settings
 from schemas import AGENCY_CONFIG, load_json, validate
 from storage.db import make_engine, migrate, session_scope
 from storage.objectstore import S3ObjectStore
 from storage.repository.agencies import apply_agency_config, count_agencies
 from storage.seaweed import ManagedSeaweed
+from storage.seaweed_security import make_private
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PUBLIC_PREFIXES = ("documents/", "feeds/")
+PUBLIC_PREFIXES = ("documents/", "feeds/", "audit/")
 
 
 def today() -> date:
@@ -87,9 +89,11 @@ def open_store(settings: Settings, *, owner: str = "call") -> Iterator[S3ObjectS
 
 
 @contextmanager
-def open_app(settings: Settings, *, owner: str = "call", config: dict[str, Any] | None = None) -> Iterator[App]:
-    """Database migrated, buckets present, agency configured (the sample one on first use)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+def open_database(settings: Settings, *, config: dict[str, Any] | None = None) -> Iterator[Engine]:
+    """The database migrated, the agency configured (the sample one on first use); no object store
+    (commands that need none, such as ``screen``, never start one)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(settings.data_dir)  # private to the service user, also when made by older versions
     engine = make_engine(settings.database_url, echo=settings.database.echo)
     try:
         migrate(engine)
@@ -98,7 +102,18 @@ def open_app(settings: Settings, *, owner: str = "call", config: dict[str, Any] 
                 apply_agency_config(session=session, config=config, actor="admin:init")
             elif count_agencies(session=session) == 0:
                 apply_agency_config(session=session, config=sample_agency_config(), actor="system")
-        with open_store(settings, owner=owner) as store:
-            yield App(settings=settings, engine=engine, store=store)
+        yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def open_app(settings: Settings, *, owner: str = "call", config: dict[str, Any] | None = None) -> Iterator[App]:
+    """Database migrated, buckets present, agency configured (the sample one on first use)."""
+    with open_database(settings, config=config) as engine, open_store(settings, owner=owner) as store:
+        yield App(settings=settings, engine=engine, store=store)
+
+
+def extraction_limits(settings: Settings) -> ExtractionLimits:
+    """The bounds on what screening may inflate, read and spend (GOVPUB_SCREENING_*)."""
+    return ExtractionLimits(**settings.screening.model_dump())

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from disclosure.errors import InvalidInput, NotFound, Violation
+from disclosure.text import line_problem
 from feeds.channels import ChannelKind
 from storage.models import Delivery, FeedChannel
 from storage.objectstore import ObjectStore
@@ -19,6 +20,24 @@ from storage.repository.audit import append_event
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _RESERVED = ("all", "category-", "agency-")
+
+
+def _registration_violations(name: str, title: str, webhook: str | None, secret: str | None) -> list[Violation]:
+    violations = []
+    if not _NAME.match(name) or name == "all" or name.startswith(_RESERVED[1:]):
+        violations.append(Violation("NAME", "use 2-63 lowercase letters, digits and dashes; all, category-* and "
+                                    "agency-* are the built-in channels"))  # fmt: skip
+    if webhook is not None:
+        parsed = urlparse(webhook)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            violations.append(Violation("--webhook", f"{webhook!r} is not an http(s) URL"))
+    if secret is not None and len(secret) < 16:  # noqa: PLR2004
+        violations.append(Violation("--secret", "must be at least 16 characters"))
+    if not title.strip():
+        violations.append(Violation("--title", "must not be empty"))
+    elif (problem := line_problem(title)) is not None:
+        violations.append(Violation("--title", problem))
+    return violations
 
 
 def register_channel(
@@ -33,18 +52,7 @@ def register_channel(
     actor: str,
 ) -> tuple[FeedChannel, str | None]:
     """Register (or update) a downstream channel; returns it and a newly generated secret, if any."""
-    violations = []
-    if not _NAME.match(name) or name == "all" or name.startswith(_RESERVED[1:]):
-        violations.append(Violation("NAME", "use 2-63 lowercase letters, digits and dashes; all, category-* and "
-                                    "agency-* are the built-in channels"))  # fmt: skip
-    if webhook is not None:
-        parsed = urlparse(webhook)
-        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            violations.append(Violation("--webhook", f"{webhook!r} is not an http(s) URL"))
-    if secret is not None and len(secret) < 16:  # noqa: PLR2004
-        violations.append(Violation("--secret", "must be at least 16 characters"))
-    if not title.strip():
-        violations.append(Violation("--title", "must not be empty"))
+    violations = _registration_violations(name, title, webhook, secret)
     if violations:
         raise InvalidInput(violations)
     channel = session.get(FeedChannel, name) or FeedChannel(name=name, kind=ChannelKind.DOWNSTREAM, title=title)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from disclosure.attributes import DisclosureAttribute
+from disclosure.checkpoint import parse_checkpoint
 from disclosure.errors import (
     AuditChainBroken,
     ConfigurationError,
@@ -31,7 +32,8 @@ from disclosure.review import Decision, DecisionRequest, ReviewState
 from flows.intake import Intake
 from flows.publication import PublicationService
 from flows.review_service import EventSink, NoEvents, ReviewService
-from govpub.app import App, load_agency_config, open_app, today
+from govpub.app import App, extraction_limits, load_agency_config, open_app, open_database, today
+from govpub.audit_log import build_audit_log
 from govpub.calendar import load_calendar, parse_overrides
 from govpub.channels import channel_overview, deactivate_channel, export_feeds, register_channel
 from govpub.publishing import base_url, build_publication
@@ -107,7 +109,7 @@ def _review_service(opened: App) -> ReviewService:
     """The review service, with the command's event sink."""
     settings = opened.settings
     return ReviewService(engine=opened.engine, store=opened.store, private_bucket=settings.store.private_bucket,
-                         events=_events(opened), today=today)  # fmt: skip
+                         events=_events(opened), today=today, limits=extraction_limits(settings))  # fmt: skip
 
 
 def _publication(opened: App) -> PublicationService:
@@ -160,8 +162,8 @@ def submit(
     except OSError as exc:
         raise ConfigurationError(f"{file}: {exc.strerror}") from None
     with _app() as opened:
-        intake = Intake(engine=opened.engine, store=opened.store,
-                        private_bucket=opened.settings.store.private_bucket)  # fmt: skip
+        intake = Intake(engine=opened.engine, store=opened.store, private_bucket=opened.settings.store.private_bucket,
+                        limits=extraction_limits(opened.settings))  # fmt: skip
         result = intake.submit(raw, files=attach or [], actor=as_user, revise=revise,
                                beside=file.parent, today=today())  # fmt: skip
         if result.created:
@@ -193,6 +195,9 @@ def status(
         versions.add_row(str(v["number"]), v["content_sha256"][:16] + "…",
                          str(len(v["attachments"])), v["created_at"])  # fmt: skip
     out.print(versions)
+    for u in info["unscreened"]:
+        out.print(f"UNSCREENED v{u['version']} {u['file']}: {u['reason']} — a reviewer must check it "
+                  "by hand and acknowledge it", markup=False, highlight=False)  # fmt: skip
     if info["index_number"]:
         out.print(f"索引号: {info['index_number']}   validity: {info['validity']}")
     for p in info["publications"]:
@@ -217,16 +222,20 @@ def screen(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="files to screen")],
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
-    """Screen files for personal data, secrecy markings and negative-list terms."""
+    """Screen files for personal data, secrecy markings and negative-list terms.
+
+    A file (or part of one) that cannot be read is reported as an ``unscreened`` finding with the reason.
+    """
     contents = []
     for path in files:
         try:
             contents.append((str(path), path.read_bytes(), None))
         except OSError as exc:
             raise ConfigurationError(f"{path}: {exc.strerror}") from None
-    with _app() as opened, session_scope(opened.engine) as session:
+    settings = load_settings()
+    with open_database(settings) as engine, session_scope(engine) as session:  # no object store needed
         screener = agency_screener(session=session, agency_id=None, today=today())
-        findings = screen_files(screener, contents)
+        findings = screen_files(screener, contents, limits=extraction_limits(settings))
     if as_json:
         sys.stdout.write(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2) + "\n")
         return
@@ -239,11 +248,42 @@ def screen(
 
 @audit_app.command("verify")
 @_handled
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 naming the first broken record."""
-    with _app() as opened, session_scope(opened.engine) as session:
-        count = verify_trail(session=session)
-    out.print(f"audit trail intact: {count} events")
+def audit_verify(
+    checkpoint: Annotated[
+        list[Path] | None, typer.Option("--checkpoint", metavar="FILE", help="a checkpoint you kept (repeatable)")
+    ] = None,
+) -> None:
+    """Check the hash chain, consistency with every signed checkpoint, and the rows of legal acts; exit 1
+    naming what broke."""
+    kept = [(str(path), parse_checkpoint(_read_file(path), source=str(path))) for path in checkpoint or []]
+    with _app() as opened:
+        report = build_audit_log(opened.settings, engine=opened.engine, store=opened.store).verify(kept)
+    for problem in report.problems:
+        err.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
+    if report.problems:
+        raise typer.Exit(1)
+    rows = ", ".join(f"{count} {kind}" for kind, count in report.rows.items())
+    out.print(f"audit trail intact: {report.events} events, Merkle root {report.root_hash}, consistent with "
+              f"{report.checkpoints} signed checkpoint(s); rows match their events ({rows})",
+              highlight=False, soft_wrap=True)  # fmt: skip
+
+
+@audit_app.command("checkpoint")
+@_handled
+def audit_checkpoint() -> None:
+    """Sign and publish a checkpoint of the audit log now (audit/checkpoints/<size>.json) and print it."""
+    with _app() as opened:
+        signed = build_audit_log(opened.settings, engine=opened.engine, store=opened.store).checkpoint(force=True)
+    if signed is None:
+        raise RuleViolation("the audit log is empty: nothing to checkpoint")
+    sys.stdout.write(signed.to_json().decode())
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput([Violation(str(path), exc.strerror or str(exc))]) from None
 
 
 @sample_app.command("export")
@@ -277,7 +317,7 @@ def demo() -> None:
             use_prefect(settings, api)
             service = ReviewService(engine=opened.engine, store=opened.store,
                                     private_bucket=settings.store.private_bucket, events=PrefectEvents(),
-                                    today=today)  # fmt: skip
+                                    today=today, limits=extraction_limits(settings))  # fmt: skip
 
             def announce(document_id: str, version: int) -> None:
                 announce_submitted(opened, document_id, version)
@@ -321,11 +361,16 @@ def review_list(
                       f"{i.waited_hours:.1f} h / {i.working_days_waited} wd", due if i.due_on else "—",
                       ", ".join(i.holders), ", ".join(f"{k} {v}" for k, v in i.findings.items()) or "—")  # fmt: skip
     out.print(table)
+    for i in items:
+        for u in i.unscreened:
+            out.print(f"UNSCREENED {i.document_id} v{i.version} {u['file']}: {u['reason']} — check it by hand; "
+                      "approving needs --acknowledge-unscreened", markup=False, highlight=False)  # fmt: skip
 
 
 def _decision_command(decision: Decision) -> Callable[..., None]:
     def command(
         document_id: Annotated[str, typer.Argument(metavar="DOC")],
+        *,
         as_user: Annotated[str, typer.Option("--as", help="the reviewer")],
         comment: Annotated[str, typer.Option(help="comment (required to return, reject, refer)")] = "",
         attribute: Annotated[
@@ -333,13 +378,21 @@ def _decision_command(decision: Decision) -> Callable[..., None]:
             typer.Option(help="last level: confirmed attribute (proactive, on_application, withheld)"),
         ] = None,
         ground: Annotated[str | None, typer.Option(help="last level: legal ground if not proactive")] = None,
+        acknowledge_unscreened: Annotated[
+            bool,
+            typer.Option(
+                "--acknowledge-unscreened",
+                help="approve although screening could not read some files (checked by hand)",
+            ),
+        ] = False,
     ) -> None:
         try:
             confirmed = DisclosureAttribute(attribute) if attribute else None
         except ValueError:
             raise InvalidInput([Violation("--attribute", "must be proactive, on_application or withheld")]) from None
         request = DecisionRequest(decision=decision, reviewer=as_user, comment=comment,
-                                  confirmed_attribute=confirmed, confirmed_ground=ground)  # fmt: skip
+                                  confirmed_attribute=confirmed, confirmed_ground=ground,
+                                  acknowledge_unscreened=acknowledge_unscreened)  # fmt: skip
         with _app() as opened:
             view = decide(_review_service(opened), document_id, request)
         out.print(f"{decision.value} recorded for {document_id} v{view.version}; review now {view.state.value}"
@@ -416,6 +469,13 @@ def publish(
         if outcome.reason != "already published":
             raise RuleViolation(f"nothing published: {outcome.reason}")
         out.print("already published")
+    _left_for_reconciler(outcome.left_for_reconciler)
+
+
+def _left_for_reconciler(left: str | None) -> None:
+    """The change is recorded, but a backing service stopped its aftercare: exit 3, one line."""
+    if left:
+        raise ServiceUnavailable(f"recorded, but {left}")
 
 
 @app.command()
@@ -427,8 +487,9 @@ def withdraw(
 ) -> None:
     """Withdraw a published document: public copy removed, tombstones in feeds, channels told."""
     with _app() as opened:
-        _publication(opened).withdraw(document_id, actor=as_user, reason=reason)
+        left = _publication(opened).withdraw(document_id, actor=as_user, reason=reason)
     out.print(f"withdrawn {document_id}")
+    _left_for_reconciler(left)
 
 
 @app.command()
@@ -450,8 +511,9 @@ def validity(
     except ValueError:
         raise InvalidInput([Violation("STATE", "must be valid, expired, repealed or amended")]) from None
     with _app() as opened:
-        _publication(opened).set_validity(document_id, chosen, actor=as_user, note=note, amended_by=amended_by)
+        left = _publication(opened).set_validity(document_id, chosen, actor=as_user, note=note, amended_by=amended_by)
     out.print(f"{document_id} is now {chosen.label}")
+    _left_for_reconciler(left)
 
 
 @app.command()

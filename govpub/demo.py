@@ -21,7 +21,7 @@ from disclosure.review import Decision, DecisionRequest, ReviewState
 from disclosure.states import DocumentState
 from flows.intake import Intake
 from flows.review_service import ReviewService, RunView
-from govpub.app import App, today
+from govpub.app import App, extraction_limits, today
 from govpub.reviewing import decide
 from govpub.samples import Sample, load_samples, sample_interpretation
 from storage.models import Document
@@ -60,7 +60,12 @@ def run_demo(
     timeout: float = 1200,
 ) -> bool:
     """Submit the corpus and decide every step; True when every document reached its end state."""
-    intake = Intake(engine=opened.engine, store=opened.store, private_bucket=opened.settings.store.private_bucket)
+    intake = Intake(
+        engine=opened.engine,
+        store=opened.store,
+        private_bucket=opened.settings.store.private_bucket,
+        limits=extraction_limits(opened.settings),
+    )
     plans: list[Plan] = []
     samples = load_samples()
     with tempfile.TemporaryDirectory() as scratch:

@@ -8,6 +8,7 @@ from feeds.pages import FeedSite
 from flows.publication import PublicationService
 from flows.review_service import EventSink
 from govpub.app import today
+from govpub.audit_log import build_audit_log
 from govpub.calendar import load_calendar
 from govpub.settings import Settings
 from storage.objectstore import S3ObjectStore
@@ -26,7 +27,8 @@ def build_publication(
     """The publication service for these settings."""
     feeds = settings.feeds
     site = FeedSite(
-        base_url=base_url(settings, store),
+        base_url=settings.feeds.base_url or "",
+        live_url=base_url(settings, store),
         tag_authority=feeds.tag_authority,
         page_size=feeds.head_page_size,
         hubs=tuple(feeds.hubs),
@@ -42,4 +44,5 @@ def build_publication(
         today=today,
         webhook_timeout=feeds.webhook_timeout,
         max_attempts=feeds.max_attempts,
+        audit_log=build_audit_log(settings, engine=engine, store=store),
     )

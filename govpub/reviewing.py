@@ -17,6 +17,7 @@ from disclosure.attributes import Role
 from disclosure.calendar import WorkingCalendar
 from disclosure.errors import ServiceUnavailable
 from disclosure.review import DecisionRequest, ReviewState
+from disclosure.screening import Detector
 from flows.review_service import ReviewService, RunView
 from storage.models import Document, User, UserRole, aware
 from storage.repository.reviews import list_findings, list_open_runs
@@ -55,6 +56,8 @@ def decide(service: ReviewService, document_id: str, request: DecisionRequest) -
             payload["confirmed_attribute"] = request.confirmed_attribute.value
         if request.confirmed_ground:
             payload["confirmed_ground"] = request.confirmed_ground
+        if request.acknowledge_unscreened:
+            payload["acknowledge_unscreened"] = True
         resume(before, payload)
     return view
 
@@ -85,6 +88,7 @@ class WaitingItem:
     overdue: bool
     holders: list[str]
     findings: dict[str, int]
+    unscreened: list[dict[str, str]]  # file and reason of each part screening could not read
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -94,7 +98,7 @@ class WaitingItem:
             "waited_hours": round(self.waited_hours, 2), "working_days_waited": self.working_days_waited,
             "due_on": self.due_on.isoformat() if self.due_on else None,
             "due_provisional": self.due_provisional, "overdue": self.overdue,
-            "holders": self.holders, "findings": self.findings,
+            "holders": self.holders, "findings": self.findings, "unscreened": self.unscreened,
         }  # fmt: skip
 
 
@@ -133,9 +137,10 @@ def waiting_items(
                 .where(UserRole.role == Role.REVIEWER.value, UserRole.level == level["name"]))
             if u.id != document.drafter_id
         ) if not referred else ["保密行政管理部门 (via disclosure office)"]  # fmt: skip
-        findings = Counter(
-            f.detector for f in list_findings(session=session, document_id=run.document_id, version=run.version)
-        )
+        rows = list_findings(session=session, document_id=run.document_id, version=run.version)
+        findings = Counter(f.detector for f in rows)
+        unscreened = [{"file": _part(f.source, f.location), "reason": f.note}
+                      for f in rows if f.detector == Detector.UNSCREENED.value]  # fmt: skip
         items.append(WaitingItem(
             document_id=run.document_id, title=document.title, version=run.version,
             level=level["name"], state=run.state, waiting_since=since,
@@ -143,5 +148,12 @@ def waiting_items(
             working_days_waited=calendar.count_working_days(start_day, today),
             due_on=due.value if due else None, due_provisional=bool(due and due.provisional),
             overdue=bool(due and today > due.value), holders=holders, findings=dict(findings),
+            unscreened=unscreened,
         ))  # fmt: skip
     return sorted(items, key=lambda i: i.waiting_since)
+
+
+def _part(source: str, location: dict[str, Any]) -> str:
+    """The file, archive member or page a finding is about, as reviewers read it."""
+    where = [f"{key} {location[key]}" for key in ("member", "page") if key in location]
+    return f"{source} ({', '.join(where)})" if where else source

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from disclosure.screening import Finding, NegativeTerm, Screener, Segment
 from disclosure.screening.terms import AhoCorasickTerms
-from govpub.extract import segments
+from govpub.extract import DEFAULT_LIMITS, ExtractionLimits, html_text
+from govpub.extract.isolated import extract_file
 from storage.models import Agency
 from storage.models import NegativeTerm as NegativeTermRow
 
@@ -24,17 +25,26 @@ def agency_screener(*, session: Session, agency_id: int | None, today: date) -> 
     return Screener(allowed_numbers=agency.published_contacts, terms=terms, today=today)
 
 
-def screen_files(screener: Screener, files: Iterable[tuple[str, bytes, str | None]]) -> list[Finding]:
-    """Findings in (name, content, media type) files; unreadable files raise InvalidInput."""
+def screen_files(
+    screener: Screener,
+    files: Iterable[tuple[str, bytes, str | None]],
+    *,
+    limits: ExtractionLimits = DEFAULT_LIMITS,
+) -> list[Finding]:
+    """Findings in (name, content, media type) files.
+
+    A file, or part of one, that cannot be read within the limits is an ``unscreened`` finding
+    with the reason; nothing is skipped and nothing raises.
+    """
     found: list[Finding] = []
     for name, data, media_type in files:
-        found.extend(screener.screen(segments(name, data, media_type)))
+        items = extract_file(name, data, media_type, limits=limits)
+        found.extend(screener.screen(s for s in items if isinstance(s, Segment)))
+        found.extend(f for f in items if isinstance(f, Finding))
     return found
 
 
 def screen_body(screener: Screener, body: str, body_format: str) -> list[Finding]:
     """Findings in a document body (HTML reduced to its text)."""
-    from govpub.extract import html_text  # noqa: PLC0415
-
     text = html_text(body) if body_format == "html" else body
     return screener.screen([Segment("正文", text)])

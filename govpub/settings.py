@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from disclosure.errors import ConfigurationError
@@ -102,7 +103,8 @@ class FeedSettings(BaseModel):
     base_url: str | None = Field(
         default=None,
         description="absolute URL under which the public bucket is served (links in feeds and records); "
-        "empty means the S3 endpoint's own URL of the public bucket (public-read for documents/ and feeds/)",
+        "empty means links relative to each public object, so the S3 server's address never enters one "
+        "(pushes to channels use the S3 endpoint's URL of the public bucket)",
     )
     tag_authority: str = Field(
         default="govpub.example",
@@ -114,6 +116,38 @@ class FeedSettings(BaseModel):
     webhook_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a channel's endpoint")
     max_attempts: int = Field(default=6, ge=1, le=20, description="webhook attempts before a delivery is failed")
 
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in {"http", "https"}:
+            msg = "must be an absolute http(s) URL"
+            raise ValueError(msg)
+        return value or None
+
+
+class ScreeningSettings(BaseModel):
+    """Bounds on reading one attachment for screening; a file beyond them is refused at intake
+    (what its zip declares) or marked unscreened (what reading it shows), never read without end."""
+
+    max_uncompressed_bytes: int = Field(
+        default=100_000_000, ge=1, description="bytes one attachment may inflate to, archive members included"
+    )
+    max_ratio: int = Field(
+        default=100, ge=1, description="largest uncompressed : compressed size ratio of a zip (docx, xlsx, odt, zip…)"
+    )
+    max_entries: int = Field(
+        default=10_000, ge=1, description="archive entries one attachment may hold, nested ones included"
+    )
+    max_depth: int = Field(
+        default=3, ge=1, description="how many archives deep screening opens archives inside archives"
+    )
+    timeout_seconds: float = Field(
+        default=120.0, gt=0, description="seconds (wall clock and CPU) reading one attachment may take, OCR included"
+    )
+    memory_bytes: int = Field(
+        default=1 << 30, ge=64 << 20, description="address space of the child process that reads one attachment"
+    )
+
 
 class CalendarSettings(BaseModel):
     """The working-day calendar."""
@@ -123,6 +157,23 @@ class CalendarSettings(BaseModel):
         description="agency override of holidays and make-up working days for years chinesecalendar "
         "does not know (schema calendar-override); empty means calendar-override.json in the data "
         "directory when it exists",
+    )
+
+
+class AuditSettings(BaseModel):
+    """The audit log's signed checkpoints."""
+
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="the agency's Ed25519 private key signing audit checkpoints (PEM, mode 0600, generated on "
+        "first use; keep a backup — never in the public bucket); empty means keys/audit-<agency>.pem in the "
+        "data directory",
+    )
+    checkpoint_interval: float = Field(
+        default=3600.0,
+        gt=0,
+        description="seconds: the reconciler publishes a checkpoint when the log grew and the last one is older "
+        "(publications, withdrawals and validity changes publish one at once)",
     )
 
 
@@ -144,6 +195,10 @@ class Settings(BaseSettings):
     feeds: FeedSettings = Field(default_factory=FeedSettings, description="feeds")
     review: ReviewSettings = Field(default_factory=ReviewSettings, description="review workflow")
     calendar: CalendarSettings = Field(default_factory=CalendarSettings, description="working-day calendar")
+    screening: ScreeningSettings = Field(
+        default_factory=ScreeningSettings, description="bounds on reading attachments for screening"
+    )
+    audit: AuditSettings = Field(default_factory=AuditSettings, description="audit checkpoints")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -155,6 +210,9 @@ class Settings(BaseSettings):
             secret = store.secret_key.get_secret_value() if store.secret_key else ""
             if store.endpoint is None or secret.lower() in _PLACEHOLDERS:
                 msg = "production needs a real S3 endpoint and secret key, not a placeholder"
+                raise ValueError(msg)
+            if not self.feeds.base_url:
+                msg = "production needs GOVPUB_FEEDS_BASE_URL: the address the public publishes under"
                 raise ValueError(msg)
         return self
 

@@ -8,7 +8,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from disclosure.publication import Deadline
-from storage.models import ChannelCopy, Document, Publication, User, aware
+from disclosure.screening import Detector
+from storage.models import ChannelCopy, Document, Publication, ScreeningFinding, User, aware
 from storage.repository.audit import list_events
 from storage.repository.documents import get_document, list_attachments, list_versions
 
@@ -36,6 +37,12 @@ def document_status(
         d.as_dict(today or datetime.now(UTC).date()) for d in deadlines or [] if d.document_id == document.id
     ]
     drafter = session.get(User, document.drafter_id)
+    unscreened = [
+        {"version": f.version, "file": f.source, "location": f.location, "reason": f.note}
+        for f in session.exec(select(ScreeningFinding).where(
+            ScreeningFinding.document_id == document.id, ScreeningFinding.version == document.current_version,
+            ScreeningFinding.detector == Detector.UNSCREENED.value))
+    ]  # fmt: skip
     versions = []
     for version in list_versions(session=session, document_id=document.id):
         assert version.id is not None  # noqa: S101 - rows from the database
@@ -95,6 +102,7 @@ def document_status(
             for c in session.exec(select(ChannelCopy).where(ChannelCopy.document_id == document.id))
         ],
         "deadlines": open_deadlines,
+        "unscreened": unscreened,
         "versions": versions,
         "audit": audit,
     }

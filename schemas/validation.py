@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 
 from disclosure.errors import InvalidInput, Violation
+from disclosure.text import xml_problem
 
 DOCUMENT_SUBMISSION = "document-submission"
 INTERPRETATION = "interpretation"
@@ -23,6 +24,7 @@ AGENCY_CONFIG = "agency-config"
 REVIEW_CHAINS = "review-chains"
 CALENDAR_OVERRIDE = "calendar-override"
 _NAMES = (DOCUMENT_SUBMISSION, INTERPRETATION, AGENCY_CONFIG, REVIEW_CHAINS, CALENDAR_OVERRIDE)
+MAX_DEPTH = 64  # no contract nests deeper than a few levels; deeper input is refused, not parsed further
 _REQUIRED = re.compile(r"^'(?P<name>.+)' is a required property$")
 _TYPE_WORDS = {
     "string": "a string",
@@ -87,31 +89,44 @@ def load_json(raw: bytes, *, source: str = "$") -> Any:  # noqa: ANN401 - any JS
         raise InvalidInput(
             [Violation(source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
         ) from None
+    except RecursionError:
+        raise InvalidInput([Violation(source, f"is nested more than {MAX_DEPTH} levels deep")]) from None
     violations = [Violation(source, f"the key {key!r} appears more than once") for key in duplicates]
-    violations.extend(Violation(path, "is not valid UTF-8 text") for path in _bad_text(value, "$"))
+    violations.extend(_bad_text(value, "$"))
     if violations:
         raise InvalidInput(violations)
     return value
 
 
-def _bad_text(value: object, path: str) -> list[str]:
-    """JSON paths of strings (keys or values) that cannot be encoded as UTF-8."""
-    found: list[str] = []
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            found.append(path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
-            if _bad_text(key, child):
-                found.append(f"{path} (a key)")
-            found.extend(_bad_text(item, child))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.extend(_bad_text(item, f"{path}[{index}]"))
+def _bad_text(value: object, root: str) -> list[Violation]:
+    """Strings (keys or values) that are not UTF-8 or hold characters XML 1.0 cannot carry, and
+    nesting beyond MAX_DEPTH; walked without recursion."""
+    found: list[Violation] = []
+    stack: list[tuple[object, str, int]] = [(value, root, 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            found.append(Violation(root, f"is nested more than {MAX_DEPTH} levels deep"))
+            break
+        if isinstance(item, str):
+            if (problem := _string_problem(item)) is not None:
+                found.append(Violation(path, problem))
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if (problem := _string_problem(key)) is not None:
+                    found.append(Violation(f"{path} (a key)", problem))
+                stack.append((child, _child(path, key), depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item))
     return found
+
+
+def _string_problem(text: str) -> str | None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8 text"
+    return xml_problem(text)
 
 
 def _describe(error: ValidationError) -> list[Violation]:  # noqa: C901, PLR0911 - one case per keyword

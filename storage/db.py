@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,9 +22,9 @@ from disclosure.errors import ServiceUnavailable
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, a busy timeout and write-locking BEGINs."""
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
+        path = url.removeprefix("sqlite:///").split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(path))
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -41,6 +43,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (its -wal and -shm copy the file's mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # O_EXCL: never open an existing database file here — closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, including an open engine's SQLite locks.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if existing.stat().st_mode & 0o077:
+                existing.chmod(0o600)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -151,6 +151,24 @@ class AuditHead(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed checkpoint of the audit log as published (``body`` is the exact public JSON).
+
+    ``chain_hash`` is event #tree_size's hash and ``frontier`` the Merkle subtree roots at that size
+    (hex), so the next checkpoint reads only the events after it.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    tree_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    root_hash: str = Field(max_length=64)
+    chain_hash: str = Field(max_length=64)
+    frontier: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    key_id: str = Field(max_length=64)
+    body: str
+
+
 class NegativeTerm(SQLModel, table=True):
     """An entry of an agency's negative list (负面清单) with its legal ground."""
 

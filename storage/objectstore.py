@@ -15,13 +15,18 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from minio import Minio
-from minio.error import S3Error
+from minio.error import InvalidResponseError, S3Error, ServerError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from disclosure.errors import ObjectNotFound, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject"})
+# The endpoint does not accept govpub's credentials: a misconfiguration, or keys rotated under it.
+_REFUSED = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken",
+                      "ExpiredToken", "AuthorizationHeaderMalformed", "InvalidSecurity"})  # fmt: skip
+# The endpoint is there but cannot serve now.
+_BUSY = frozenset({"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "XMinioServerNotInitialized"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,5 +197,30 @@ class _translated:  # noqa: N801 - used as a context manager, reads like a phras
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
         if isinstance(exc, S3Error) and exc.code in _MISSING:
             raise ObjectNotFound(self._where) from None
+        if isinstance(exc, S3Error) and exc.code in _REFUSED:
+            raise ServiceUnavailable(
+                f"object store refused govpub's credentials ({exc.code}, at {self._where}): "
+                "check GOVPUB_STORE_ACCESS_KEY and GOVPUB_STORE_SECRET_KEY"
+            ) from exc
+        if isinstance(exc, S3Error) and exc.code in _BUSY:
+            raise ServiceUnavailable(f"object store cannot serve now ({exc.code}, at {self._where})") from exc
+        if isinstance(exc, ServerError | InvalidResponseError):
+            raise ServiceUnavailable(f"object store answered an error ({_first_line(exc)}, at {self._where})") from exc
         if isinstance(exc, Urllib3Error | ConnectionError):
-            raise ServiceUnavailable(f"object store unreachable ({self._where}): {exc}") from exc
+            raise ServiceUnavailable(f"object store unreachable ({self._where}): {_reason(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a connection failure, in one short line (urllib3 nests them)."""
+    reason: BaseException = exc
+    while (inner := getattr(reason, "reason", None)) is not None and isinstance(inner, BaseException):
+        reason = inner
+    text = _first_line(reason)
+    if "Connection refused" in text:
+        return "connection refused"
+    return text.split(": ", 1)[-1] if text.startswith("<") else text

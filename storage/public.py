@@ -10,12 +10,15 @@ that version, and a feed page naming a version that has no publication record.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from disclosure.attributes import DisclosureAttribute
+from disclosure.checkpoint import KEY_FORMAT, parse_checkpoint
 from disclosure.errors import RuleViolation
 from disclosure.publication import public_prefix
 from disclosure.review import Decision, ReviewState
@@ -47,6 +50,8 @@ class Clearance:
 
 
 _TOKEN = object()
+_AUDIT_NAME = re.compile(r"checkpoint\.json|public-key\.json|checkpoints/[1-9][0-9]{0,18}\.json")
+_KEY_FIELDS = {"format", "log", "algorithm", "key_id", "public_key"}
 
 
 def clear_for_public(*, session: Session, document_id: str, version: int) -> Clearance:
@@ -154,6 +159,30 @@ class PublicWriter:
         if missing:
             raise NotCleared(f"feed page {key} names unpublished versions: {sorted(missing)}")
         self._store.put(self._bucket, key, data, length=len(data), content_type=content_type)
+
+    def put_audit_object(self, name: str, data: bytes, *, write_once: bool) -> bool:
+        """Write ``audit/<name>``: a signed checkpoint or the log's public key, nothing else.
+
+        Only checkpoint fields (sizes, hashes, time, key id) and the public key can pass. With
+        ``write_once`` an existing object is left alone and False returned.
+        """
+        if not _AUDIT_NAME.fullmatch(name):
+            raise RuleViolation(f"audit/{name} is not an audit object name")
+        if name == "public-key.json":
+            document = json.loads(data)
+            if set(document) != _KEY_FIELDS or document["format"] != KEY_FORMAT:
+                raise RuleViolation("audit/public-key.json must be a public key document and nothing more")
+        else:
+            checkpoint = parse_checkpoint(data, source=f"audit/{name}")
+            if name.startswith("checkpoints/") and name != f"checkpoints/{checkpoint.tree_size}.json":
+                raise RuleViolation(f"audit/{name} would hold the checkpoint of size {checkpoint.tree_size}")
+            if set(json.loads(data)) != set(checkpoint.__slots__):
+                raise RuleViolation(f"audit/{name} carries fields that are not part of a checkpoint")
+        key = f"audit/{name}"
+        if write_once and self._store.stat(self._bucket, key) is not None:
+            return False
+        self._store.put(self._bucket, key, data, length=len(data), content_type="application/json; charset=utf-8")
+        return True
 
     def withdraw_copy(self, index_number: str, notice: bytes) -> int:
         """Remove a withdrawn document's public copies and leave the public withdrawal notice."""

@@ -2,22 +2,23 @@
 
 Several govpub processes may share one server under a data directory. Each user holds a shared
 lock on ``users.lock`` while it uses the server; whoever finds no other user when it leaves stops
-the server, unless ``govpub serve`` owns it. Start and stop happen under ``start.lock``.
+the server, unless ``govpub serve`` owns it, and a watchdog stops it once every user is gone, even
+killed ones. Start and stop happen under ``start.lock``. Only signed S3 requests reach the data
+(:mod:`storage.seaweed_security`); the server is recognised by more than its PID
+(:mod:`storage.seaweed_process`); its ports never change once chosen (:mod:`storage.seaweed_ports`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import logging
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,12 +30,12 @@ from urllib3 import PoolManager, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from disclosure.errors import ServiceUnavailable
+from storage.seaweed_ports import GRPC_PORTS, saved_or_new
+from storage.seaweed_process import ServerProcess, command_line, exclusive_lock, identify, record, terminate
+from storage.seaweed_security import grpc_requires_tls, make_private, write_private, write_security_config
 
 logger = logging.getLogger(__name__)
-_PORT_NAMES = (
-    "master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc",
-    "admin", "admin_grpc",
-)  # fmt: skip
+STATE_VERSION = 2  # state.json of a server started with security.toml; older ones are replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +67,13 @@ def weed_binary(configured: Path | None = None) -> Path:
     return Path(found)
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+@dataclass(frozen=True, slots=True)
+class _State:
+    """state.json: how to reach the server, and which process it is."""
 
-
-def _free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+    endpoint: SeaweedEndpoint
+    process: ServerProcess
+    version: int = STATE_VERSION
 
 
 class ManagedSeaweed:
@@ -110,18 +98,19 @@ class ManagedSeaweed:
 
     # -- use as a context manager: reuse or start, then release and stop if last -------------
     def __enter__(self) -> SeaweedEndpoint:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self._lock("start.lock"):
-            endpoint = self._running()
-            if endpoint is None:
-                endpoint = self._start()
-            elif self._owner == "serve" and endpoint.owner != "serve":
-                endpoint = SeaweedEndpoint(**{**asdict(endpoint), "owner": "serve"})
-                self._write_state(endpoint)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with exclusive_lock(self.root / "start.lock"):
+            make_private(self.root)
+            state = self._running()
+            if state is None:
+                state = self._start()
+            elif self._owner == "serve" and state.endpoint.owner != "serve":
+                state = _State(SeaweedEndpoint(**{**asdict(state.endpoint), "owner": "serve"}), state.process)
+                self._write_state(state)
             self._users_fd = os.open(self.root / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._users_fd, fcntl.LOCK_SH)
-        self.endpoint = endpoint
-        return endpoint
+        self.endpoint = state.endpoint
+        return state.endpoint
 
     def __exit__(
         self,
@@ -136,11 +125,11 @@ class ManagedSeaweed:
 
     def stop_if_unused(self) -> bool:
         """Stop the server if no process uses it and `serve` does not own it (or we are serve)."""
-        with self._lock("start.lock"):
-            endpoint = self._running()
-            if endpoint is None:
+        with exclusive_lock(self.root / "start.lock"):
+            state = self._running()
+            if state is None:
                 return False
-            if endpoint.owner == "serve" and self._owner != "serve":
+            if state.endpoint.owner == "serve" and self._owner != "serve":
                 return False
             fd = os.open(self.root / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
@@ -148,44 +137,54 @@ class ManagedSeaweed:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     if self._owner == "serve":  # hand it over to whoever still uses it
-                        self._write_state(SeaweedEndpoint(**{**asdict(endpoint), "owner": "call"}))
+                        handed = SeaweedEndpoint(**{**asdict(state.endpoint), "owner": "call"})
+                        self._write_state(_State(handed, state.process))
                     return False
-                self._terminate(endpoint.pid)
+                terminate(state.process, timeout=self._stop_timeout)
                 (self.root / "state.json").unlink(missing_ok=True)
                 return True
             finally:
                 os.close(fd)
 
     # -- internals --------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _lock(self, name: str):  # type: ignore[no-untyped-def]  # noqa: ANN202 - generator cm
-        fd = os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o600)
+    def _write_state(self, state: _State) -> None:
+        raw = {"version": state.version, "endpoint": asdict(state.endpoint), "process": asdict(state.process)}
+        write_private(self.root / "state.json", json.dumps(raw))
+
+    def _read_state(self) -> _State | None:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+            raw = json.loads((self.root / "state.json").read_text())
+            if "endpoint" not in raw:  # written before version 2: pid only, no security.toml
+                return self._legacy_state(SeaweedEndpoint(**raw))
+            return _State(SeaweedEndpoint(**raw["endpoint"]), ServerProcess(**raw["process"]), raw["version"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
-    def _write_state(self, endpoint: SeaweedEndpoint) -> None:
-        path = self.root / "state.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(endpoint)))
-        tmp.chmod(0o600)
-        tmp.replace(path)
+    def _legacy_state(self, endpoint: SeaweedEndpoint) -> _State | None:
+        """An old state.json's server, recognised by its command line alone."""
+        data = self.root / "data"
+        argv = command_line(endpoint.pid)
+        if not argv or "mini" not in argv or f"-dir={data}" not in argv:
+            return None
+        process = record(endpoint.pid, binary=argv[0], data_dir=str(data))
+        return None if process is None else _State(endpoint, process, version=1)
 
-    def _running(self) -> SeaweedEndpoint | None:
-        """The recorded server if its process is alive and answers S3, else None."""
+    def _running(self) -> _State | None:
+        """The recorded server if it is our process, current and answering S3, else None."""
         path = self.root / "state.json"
         if not path.exists():
             return None
-        endpoint = SeaweedEndpoint(**json.loads(path.read_text()))
-        if not _alive(endpoint.pid) or not _answers(endpoint):
-            logger.info("managed S3 recorded in %s is gone; starting a new one", path)
-            if _alive(endpoint.pid):
-                self._terminate(endpoint.pid)
+        state = self._read_state()
+        if state is None or state.process.data_dir != str(self.root / "data") or not identify(state.process):
+            logger.info("%s names no live server of this data directory; starting a new one", path)
             path.unlink(missing_ok=True)
             return None
-        return endpoint
+        if state.version != STATE_VERSION or not _answers(state.endpoint):
+            logger.info("managed S3 %s is outdated or does not answer; replacing it", state.process.pid)
+            terminate(state.process, timeout=self._stop_timeout)
+            path.unlink(missing_ok=True)
+            return None
+        return state
 
     def _credentials(self) -> tuple[str, str]:
         path = self.root / "credentials.json"
@@ -193,22 +192,10 @@ class ManagedSeaweed:
             saved = json.loads(path.read_text())
             return saved["access_key"], saved["secret_key"]
         access, secret = "govpub" + secrets.token_hex(6), secrets.token_urlsafe(30)
-        path.write_text(json.dumps({"access_key": access, "secret_key": secret}))
-        path.chmod(0o600)
+        write_private(path, json.dumps({"access_key": access, "secret_key": secret}))
         return access, secret
 
-    def _ports(self) -> dict[str, int]:
-        """The ports used last time when they are all free (public URLs stay stable), else new ones."""
-        path = self.root / "ports.json"
-        with contextlib.suppress(OSError, ValueError):
-            saved = json.loads(path.read_text())
-            if set(saved) == set(_PORT_NAMES) and all(_port_free(p) for p in saved.values()):
-                return {name: int(port) for name, port in saved.items()}
-        ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES)), strict=True))
-        path.write_text(json.dumps(ports))
-        return ports
-
-    def _start(self) -> SeaweedEndpoint:
+    def _start(self) -> _State:
         access, secret = self._credentials()
         config = self.root / "s3.json"
         identity = {
@@ -216,29 +203,52 @@ class ManagedSeaweed:
             "credentials": [{"accessKey": access, "secretKey": secret}],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }
-        config.write_text(json.dumps({"identities": [identity]}))
-        config.chmod(0o600)
-        ports = self._ports()
+        write_private(config, json.dumps({"identities": [identity]}))
+        write_security_config(self.root)
+        ports = saved_or_new(self.root / "ports.json", wait=self._start_timeout)
         data = self.root / "data"
-        data.mkdir(exist_ok=True)
+        data.mkdir(mode=0o700, exist_ok=True)
+        binary = str(weed_binary(self._binary))
         args = [
-            str(weed_binary(self._binary)), "mini", f"-dir={data}",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+            binary, f"-config_dir={self.root}", "mini", f"-dir={data}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false", "-disableHttp",
             "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
             f"-s3.config={config}", "-master.volumeSizeLimitMB=64",
         ]  # fmt: skip
         args += [f"-{name.replace('_', '.port.') if '_' in name else name + '.port'}={port}"
                  for name, port in ports.items()]  # fmt: skip
-        log = (self.root / "weed.log").open("ab")
-        process = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=self.root,
-        )  # fmt: skip
-        log.close()
+        env = {key: value for key, value in os.environ.items() if not key.startswith("WEED_")}  # ours, not theirs
+        log = os.open(self.root / "weed.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=self.root, env=env, umask=0o077,
+            )  # fmt: skip
+        finally:
+            os.close(log)
         endpoint = SeaweedEndpoint(
             pid=process.pid, s3_port=ports["s3"], access_key=access, secret_key=secret,
             owner=self._owner,
         )  # fmt: skip
+        self._await_ready(process, endpoint)
+        server = record(process.pid, binary=binary, data_dir=str(data))
+        if server is None:
+            raise ServiceUnavailable(f"SeaweedFS exited after starting; see {self.root / 'weed.log'}")
+        open_grpc = [name for name in GRPC_PORTS if not grpc_requires_tls(ports[name])]
+        if open_grpc:
+            terminate(server, timeout=self._stop_timeout)
+            raise ServiceUnavailable(
+                f"SeaweedFS serves plaintext gRPC on {', '.join(open_grpc)}: "
+                f"{self.root / 'security.toml'} was not applied; see {self.root / 'weed.log'}"
+            )
+        state = _State(endpoint, server)
+        self._write_state(state)
+        self._start_watchdog()
+        logger.info("managed S3 started", extra={"pid": process.pid, "port": ports["s3"]})
+        return state
+
+    def _await_ready(self, process: subprocess.Popen[bytes], endpoint: SeaweedEndpoint) -> None:
+        pause = threading.Event()
         deadline = time.monotonic() + self._start_timeout
         while not _answers(endpoint):
             if process.poll() is not None:
@@ -246,44 +256,24 @@ class ManagedSeaweed:
                     f"SeaweedFS exited with status {process.returncode}; see {self.root / 'weed.log'}"
                 )
             if time.monotonic() > deadline:
-                self._terminate(process.pid)
+                process.kill()  # still our unreaped child: the PID cannot name anyone else
+                process.wait()
                 raise ServiceUnavailable(
                     f"SeaweedFS did not answer within {self._start_timeout}s; see {self.root / 'weed.log'}"
                 )
-            time.sleep(0.1)
-        self._write_state(endpoint)
-        logger.info("managed S3 started", extra={"pid": process.pid, "port": ports["s3"]})
-        return endpoint
+            pause.wait(0.1)
 
-    def _terminate(self, pid: int) -> None:
-        """SIGTERM, wait up to stop_timeout, then SIGKILL (SeaweedFS loses no data on SIGKILL)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + self._stop_timeout
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _alive(pid):
-            logger.warning("SeaweedFS %s ignored SIGTERM for %ss; killing it", pid, self._stop_timeout)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
-                time.sleep(0.05)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` is a running process (reaping it if it is our exited child)."""
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    status = Path(f"/proc/{pid}/stat")
-    return not (status.exists() and status.read_text().split(") ")[-1].startswith("Z"))
+    def _start_watchdog(self) -> None:
+        """A process that stops the server once no process holds users.lock (see seaweed_watchdog)."""
+        log = os.open(self.root / "weed.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            subprocess.Popen(
+                [sys.executable, "-m", "storage.seaweed_watchdog", str(self.root), str(self._stop_timeout)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True, cwd=self.root, umask=0o077,
+            )  # fmt: skip
+        finally:
+            os.close(log)
 
 
 def _answers(endpoint: SeaweedEndpoint) -> bool:

@@ -16,6 +16,7 @@ class Detector(StrEnum):
     BANK_CARD = "bank_card"
     SECRECY_MARKING = "secrecy_marking"
     NEGATIVE_TERM = "negative_term"
+    UNSCREENED = "unscreened"  # a file, or part of one, screening could not read; note says why
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +50,10 @@ class Finding:
             "masked": self.masked,
             "note": self.note,
         }
+
+
+def unscreened(source: str, reason: str, location: dict[str, Any] | None = None) -> Finding:
+    """A file (or an archive member, a page) that screening could not read: a finding in itself,
+    so the document goes to the sensitive chain and a reviewer must acknowledge it."""
+    where = dict(location or {})
+    return Finding(Detector.UNSCREENED, source, where, str(where.get("member", source)), reason)

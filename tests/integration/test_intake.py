@@ -188,3 +188,48 @@ def test_an_outage_mid_intake_leaves_no_rows_and_no_drafts(engine, store, bucket
     assert counts_after == counts_before
     assert [k for k in keys[0] if k.startswith("drafts/")] == []
     assert keys[1] == []
+
+
+def _with_attachment(sample, name, media_type, content):
+    data = copy.deepcopy(sample.submission)
+    data["attachments"].append({"file_name": name, "media_type": media_type, "size": len(content),
+                                "sha256": hashlib.sha256(content).hexdigest()})  # fmt: skip
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type", "content", "message"),
+    [
+        ("公告.pdf", "application/pdf", b"%PDF-1.7\n1 0 obj<<>>endobj\n2 0 obj<<>>endobj\n", "no startxref"),
+        ("公告.pdf", "application/pdf", b"<html>not a pdf</html>", "is not a PDF"),
+        (
+            "名单.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            None,
+            "uncompressed, more than the 100 MB screening inflates",
+        ),
+        ("公告.doc", "application/msword", b"PK\x03\x04 a docx renamed", "D0 CF 11 E0"),
+    ],
+)
+def test_an_attachment_that_is_not_what_it_claims_is_refused_by_name(
+    name, media_type, content, message, intake, engine, store, buckets, tmp_path
+):
+    import zipfile
+
+    if content is None:  # a spreadsheet bomb: 200 MB of zeros in its sheet, ~200 KB on disk
+        path = tmp_path / "bomb.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("xl/worksheets/sheet1.xml", b"\0" * 200_000_000)
+        content = path.read_bytes()
+    sample = load_samples()[0]
+    write_sample(tmp_path, sample)
+    (tmp_path / name).write_bytes(content)
+    before = snapshot(engine, store, buckets)
+    with pytest.raises(InvalidInput) as caught:
+        intake.submit(_with_attachment(sample, name, media_type, content), beside=tmp_path, today=TODAY)
+    (violation,) = caught.value.violations
+    assert violation.path == "$.attachments[1]"
+    assert violation.message.startswith(f"{name}: ")
+    assert message in violation.message
+    assert snapshot(engine, store, buckets) == before

@@ -43,10 +43,12 @@ def test_unreachable_endpoint_is_service_unavailable():
         S3ObjectStore(client).ensure_bucket("govpub-private")
 
 
-def test_wrong_credentials_are_refused(seaweed):
-    from minio.error import S3Error
-
-    wrong = S3ObjectStore.connect(seaweed.address, access_key="nobody", secret_key="nothing12",
-                                  secure=False, region=None)  # fmt: skip
-    with pytest.raises(S3Error):
-        wrong.ensure_bucket("anything")
+def test_wrong_credentials_are_a_readable_service_error(seaweed):
+    for access, secret in (("nobody", "nothing12"), (seaweed.access_key, "not-the-secret")):
+        wrong = S3ObjectStore.connect(seaweed.address, access_key=access, secret_key=secret,
+                                      secure=False, region=None)  # fmt: skip
+        with pytest.raises(ServiceUnavailable, match="refused govpub's credentials") as caught:
+            wrong.ensure_bucket("anything")
+        assert "\n" not in str(caught.value)
+        with pytest.raises(ServiceUnavailable, match="refused govpub's credentials"):
+            wrong.get("anything", "drafts/x")

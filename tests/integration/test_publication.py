@@ -39,7 +39,7 @@ class RecordedEvents:
 
 
 class World:
-    def __init__(self, engine, store, prefix, tmp_path, *, page_size=50, hubs=()):
+    def __init__(self, engine, store, prefix, tmp_path, *, page_size=50, hubs=(), base_url=None):
         self.engine, self.store, self.tmp = engine, store, tmp_path
         self.private, self.public = prefix + "govpub-private", prefix + "govpub-public"
         for bucket in (self.private, self.public):
@@ -48,12 +48,19 @@ class World:
         with session_scope(engine) as session:
             apply_agency_config(session=session, config=sample_agency_config(), actor="system")
         self.events = RecordedEvents()
-        self.base_url = f"{store.endpoint_url}{self.public}/"
+        self.live_url = f"{store.endpoint_url}{self.public}/"
+        self.base_url = self.live_url if base_url is None else base_url
         self.review = ReviewService(
             engine=engine, store=store, private_bucket=self.private, events=self.events, today=lambda: TODAY
         )
         self.intake = Intake(engine=engine, store=store, private_bucket=self.private)
-        site = FeedSite(base_url=self.base_url, tag_authority="gov.example.cn", page_size=page_size, hubs=tuple(hubs))
+        site = FeedSite(
+            base_url=self.base_url,
+            tag_authority="gov.example.cn",
+            page_size=page_size,
+            hubs=tuple(hubs),
+            live_url=self.live_url,
+        )
         self.service = PublicationService(
             engine=engine,
             store=store,

@@ -177,3 +177,62 @@ def test_findings_in_a_spreadsheet_attachment_make_it_sensitive(world, engine):
     in_sheet = sorted((f.detector, f.location["cell"]) for f in found if f.source == "名单.xlsx")
     assert in_sheet == [("bank_card", "D2"), ("mobile", "C2"), ("resident_id", "B2")]
     assert not any(raw in f.masked for f in found for raw in ("11010519491231002X", "13912345678", card))
+
+
+def _attach(name, media_type, content):
+    sample = load_samples()[2]
+    attachments = [*sample.submission["attachments"], {"file_name": name, "media_type": media_type,
+                   "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}]  # fmt: skip
+    return {"attachments": attachments}, {name: content}
+
+
+def test_unscreened_attachments_are_findings_that_a_reviewer_must_acknowledge(world, engine):
+    from govpub.reviewing import waiting_items
+    from govpub.status import document_status
+    from storage.models import utcnow
+    from tests import helpers_files as f
+
+    intake, service, _, tmp = world
+    archive = f.zipped({"说明.txt": f.LINE.encode(), "图纸.dwg": b"AC1032"})
+    changes, files = _attach("材料.zip", "application/zip", archive)
+    doc = submit(intake, tmp, changes=changes, files=files).document_id
+    service.begin(doc, 1, "r")
+    view = service.screen(doc, 1)
+    assert [lv.name for lv in view.levels] == ["初审", "复审", "保密审查", "终审"]  # sensitive chain
+    with Session(engine) as session:
+        found = session.exec(select(ScreeningFinding).where(ScreeningFinding.document_id == doc)).all()
+        assert sorted((x.detector, x.location.get("member")) for x in found if x.source == "材料.zip") == [
+            ("mobile", "说明.txt"), ("resident_id", "说明.txt"), ("unscreened", "图纸.dwg")]  # fmt: skip
+        from disclosure.calendar import WorkingCalendar
+
+        (item,) = waiting_items(session=session, user=None, now=utcnow(), calendar=WorkingCalendar())
+        assert item.unscreened == [{"file": "材料.zip (member 图纸.dwg)",
+                                    "reason": "screening cannot read text from a .dwg file"}]  # fmt: skip
+        assert [u["file"] for u in document_status(session=session, document_id=doc)["unscreened"]] == ["材料.zip"]
+    with pytest.raises(RuleViolation, match=r"screening could not read 材料\.zip"):
+        service.decide(doc, DecisionRequest(Decision.APPROVE, "reviewer1", "同意"), via="cli")
+    service.decide(doc, DecisionRequest(Decision.APPROVE, "reviewer1", "同意", acknowledge_unscreened=True), via="cli")
+    view = service.decide(doc, DecisionRequest(Decision.APPROVE, "reviewer2", "已人工核对材料.zip"), via="cli")
+    assert view.position == 2
+
+
+def test_a_stored_file_screening_cannot_read_ends_unscreened_not_in_endless_retries(world, engine, store):
+    """A damaged PDF stored before intake checked formats: screening finishes and says so."""
+    intake, service, _, tmp = world
+    good = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\nstartxref\n9\n%%EOF\n"
+    changes, files = _attach("公告.pdf", "application/pdf", good)
+    doc = submit(intake, tmp, changes=changes, files=files).document_id
+    with Session(engine) as session:
+        from storage.models import Attachment
+
+        row = session.exec(select(Attachment).where(Attachment.file_name == "公告.pdf")).one()
+    damaged = b"%PDF-1.7\n1 0 obj<<>>endobj\n"  # `startxref not found`
+    store.put(service._bucket, row.object_key, damaged, length=len(damaged), content_type="application/pdf")
+    service.begin(doc, 1, "r")
+    view = service.screen(doc, 1)
+    assert view.state is ReviewState.WAITING
+    with Session(engine) as session:
+        (unread,) = session.exec(select(ScreeningFinding).where(ScreeningFinding.document_id == doc,
+                                                                ScreeningFinding.detector == "unscreened")).all()  # fmt: skip
+    assert unread.source == "公告.pdf"
+    assert "PDF" in unread.note

@@ -4,14 +4,20 @@ import json
 import os
 from pathlib import Path
 
-from storage.seaweed import ManagedSeaweed, _alive
+from storage.seaweed import ManagedSeaweed
+from storage.seaweed_process import reap, start_time
+
+
+def _alive(pid: int) -> bool:
+    reap(pid)
+    return start_time(pid) is not None
 
 
 def test_started_for_a_call_shared_and_stopped_by_the_last_user(tmp_path):
     root = tmp_path / "s3"
     with ManagedSeaweed(root) as first:
         state = json.loads((root / "state.json").read_text())
-        assert state["pid"] == first.pid
+        assert state["endpoint"]["pid"] == state["process"]["pid"] == first.pid
         assert oct((root / "credentials.json").stat().st_mode & 0o777) == "0o600"
         with ManagedSeaweed(root) as second:
             assert second.pid == first.pid  # reused, not started twice

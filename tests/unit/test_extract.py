@@ -47,7 +47,7 @@ def test_html_text_and_gb18030_text():
 
 
 def test_unreadable_files_are_named():
-    with pytest.raises(InvalidInput, match="cannot read text"):
-        list(segments("photo.jpg", b"\xff\xd8\xff"))
-    with pytest.raises(InvalidInput, match="not a readable"):
+    with pytest.raises(InvalidInput, match=r"cannot read text from a \.dwg file"):
+        list(segments("plan.dwg", b"AC1032"))
+    with pytest.raises(InvalidInput, match="not a readable zip"):
         list(segments("broken.xlsx", b"not a zip"))

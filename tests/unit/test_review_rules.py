@@ -69,3 +69,16 @@ def test_a_proper_decision_passes():
         DecisionRequest(Decision.APPROVE, "r", confirmed_attribute=DisclosureAttribute.PROACTIVE),
         situation(is_last_level=True),
     )
+
+
+def test_approving_with_unscreened_files_needs_an_acknowledgement():
+    unread = situation(unscreened=("公示.doc", "扫描件.png"))
+    with pytest.raises(
+        RuleViolation, match=r"screening could not read 公示.doc, 扫描件.png: .*--acknowledge-unscreened"
+    ):
+        check_decision(DecisionRequest(Decision.APPROVE, "r", "同意"), unread)
+    with pytest.raises(RuleViolation, match="screening could not read"):  # naming only one is not enough
+        check_decision(DecisionRequest(Decision.APPROVE, "r", "已人工核对公示.doc"), unread)
+    check_decision(DecisionRequest(Decision.APPROVE, "r", "同意", acknowledge_unscreened=True), unread)
+    check_decision(DecisionRequest(Decision.APPROVE, "r", "已人工核对公示.doc和扫描件.png，无个人信息"), unread)
+    check_decision(DecisionRequest(Decision.RETURN, "r", "请提供可读的附件"), unread)  # only approval needs it
