@@ -24,9 +24,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from flows.intake import Intake
-from govpub.app import sample_agency_config
 from govpub.samples import load_samples
+from services.bootstrap import sample_agency_config
+from services.intake import Intake
 from storage.db import make_engine, migrate, session_scope
 from storage.objectstore import S3ObjectStore
 from storage.repository.agencies import apply_agency_config

@@ -34,11 +34,11 @@ from disclosure.calendar import WorkingCalendar
 from disclosure.review import Decision, DecisionRequest
 from feeds.channels import agency_channel, category_channel
 from feeds.pages import FeedSite
-from flows.intake import Intake
-from flows.publication import PublicationService
-from flows.review_service import NoEvents, ReviewService
-from govpub.app import sample_agency_config
 from govpub.samples import load_samples
+from services.bootstrap import sample_agency_config
+from services.intake import Intake
+from services.publication import PublicationService
+from services.review_service import NoEvents, ReviewService
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Document, FeedChannel, FeedItem, Publication, utcnow
 from storage.objectstore import S3ObjectStore

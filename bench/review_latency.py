@@ -21,15 +21,15 @@ from pathlib import Path
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.review import Decision, DecisionRequest, ReviewState
-from flows.intake import Intake
 from flows.prefect_events import PrefectEvents
-from flows.review_service import ReviewService
-from govpub.app import open_app, today
 from govpub.demo import REVIEWERS, _suspended_on
-from govpub.reviewing import decide
 from govpub.samples import load_samples
-from govpub.settings import load_settings
 from govpub.stack import Stack, running_api, use_prefect
+from services.bootstrap import open_app, today
+from services.intake import Intake
+from services.review_service import ReviewService
+from services.reviewing import decide
+from services.settings import load_settings
 
 
 def wait_for(condition, timeout=120.0):  # noqa: ANN001, ANN201

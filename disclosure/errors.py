@@ -7,7 +7,9 @@ GovpubError
 │   ├── UserNotFound
 │   └── ObjectNotFound
 ├── RuleViolation                    an action refused by a domain rule (role, state, ...)
-│   └── TransitionNotAllowed
+│   ├── TransitionNotAllowed
+│   └── Forbidden                    the principal may not do this
+├── Unauthenticated                  no valid credentials (token, password, account)
 ├── AuditChainBroken                 the audit hash chain does not verify
 ├── ConfigurationError               settings or an agency configuration are unusable
 └── ServiceUnavailable (RuntimeError) a backing service (S3, database) cannot be reached or started
@@ -88,3 +90,12 @@ class AuditLogInconsistent(GovpubError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
+
+
+class Unauthenticated(GovpubError):
+    """No valid credentials: a missing, unknown, expired or revoked token, a wrong password, a locked
+    or deactivated account. The message never says which, to a caller who is not yet known."""
+
+
+class Forbidden(RuleViolation):
+    """The authenticated principal may not do this (role, level, own document, operator only)."""

@@ -26,6 +26,14 @@ def category_channel(category: str) -> str:
     return "category-" + _UNSAFE.sub("-", category).strip("-")
 
 
+TAG_SAFE = "-._~!$&'()*+,;=:@"  # RFC 4151: the specific part is pchar / "/" / "?"; the rest percent-encoded
+
+
+def feed_tag(authority: str, year: int, channel: str) -> str:
+    """A channel's feed id as a valid RFC 4151 tag URI: the channel name percent-encoded (UTF-8)."""
+    return f"tag:{authority},{year}:feeds/{quote(channel, safe=TAG_SAFE)}"
+
+
 def agency_channel(agency_code: str) -> str:
     """Channel name of an issuing agency."""
     return f"agency-{agency_code}"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from sqlmodel import Session, col, select
 
 from disclosure.states import DocumentState
-from feeds.channels import map_urls, public_url, relative_to
+from feeds.channels import feed_tag, map_urls, public_url, relative_to
 from feeds.render import (
     ChannelInfo,
     PageContent,
@@ -63,8 +63,20 @@ class FeedSite:
     base_url: str
     tag_authority: str
     page_size: int
-    hubs: tuple[str, ...]
+    hubs: tuple[str, ...]  # external hubs: named in every head page and pinged after each change
     live_url: str = ""
+    hub_url: str = ""  # the built-in hub (services.websub): named in every head page, never pinged
+
+    @property
+    def page_hubs(self) -> tuple[str, ...]:
+        """Every hub a head page names (``rel="hub"``): the built-in one first."""
+        return (self.hub_url, *self.hubs) if self.hub_url else self.hubs
+
+    def feed_id(self, channel: FeedChannel) -> str:
+        """The channel's feed id: stored once, never changed (a valid tag URI from the first rebuild on)."""
+        if channel.feed_id is None:
+            channel.feed_id = feed_tag(self.tag_authority, aware(channel.created_at).year, channel.name)
+        return channel.feed_id
 
 
 class FeedBuilder:
@@ -78,14 +90,15 @@ class FeedBuilder:
         """URL per format of a page."""
         return {fmt: public_url(self._site.base_url, key(fmt)) for fmt in FORMATS}
 
-    def rebuild(self, session: Session, channel: FeedChannel) -> int:
-        """Write any newly full archive pages and the head page; return the archive pages written."""
+    def rebuild(self, session: Session, channel: FeedChannel) -> dict[str, bytes]:
+        """Write any newly full archive pages and the head page; return the head page per format."""
         size = self._site.page_size
         full = channel.last_seq // size
-        written = 0
+        if channel.feed_id is None:
+            self._site.feed_id(channel)
+            session.add(channel)
         for number in range(channel.archived_pages + 1, full + 1):
             self._write_archive(session, channel, number)
-            written += 1
         if full != channel.archived_pages:
             channel.archived_pages = full
             session.add(channel)
@@ -99,10 +112,9 @@ class FeedBuilder:
             self_urls=self.urls(lambda f: head_key(channel.name, f)),
             current_urls=self.urls(lambda f: head_key(channel.name, f)),
             prev_archive_urls=self.urls(lambda f: archive_key(channel.name, full, f)) if full else None,
-            hubs=self._site.hubs,
+            hubs=self._site.page_hubs,
         )
-        self._write(session, channel, items, links, lambda f: head_key(channel.name, f))
-        return written
+        return self._write(session, channel, items, links, lambda f: head_key(channel.name, f))
 
     def rewrite_archives_with(self, session: Session, channel: FeedChannel, document_id: str) -> list[int]:
         """Rewrite the archive pages that hold a (now withdrawn) document; return their numbers."""
@@ -144,7 +156,7 @@ class FeedBuilder:
         items: list[FeedItem],
         links: PageLinks,
         key: Callable[[str], str],
-    ) -> None:
+    ) -> dict[str, bytes]:
         doc_ids = {i.document_id for i in items}
         withdrawn_docs = (
             set(
@@ -177,12 +189,13 @@ class FeedBuilder:
                            extra={"channel": channel.name, "entry_id": entry_id})  # fmt: skip
         updated = max((i.occurred_at for i in items), default=channel.created_at)
         pairs = {(i.document_id, i.version) for i in items}
+        pages = {}
         for fmt, (_, _, content_type) in FORMATS.items():
             page_key = key(fmt)
             info = ChannelInfo(
                 name=channel.name,
                 title=channel.title,
-                feed_id=f"tag:{self._site.tag_authority},{aware(channel.created_at).year}:feeds/{channel.name}",
+                feed_id=self._site.feed_id(channel),
                 home_url=self._site.base_url or posixpath.relpath(".", posixpath.dirname(page_key)) + "/",
                 description=f"{channel.title}（政府信息公开）",
                 updated=aware(updated),
@@ -191,6 +204,8 @@ class FeedBuilder:
             self._writer.put_feed_page(
                 session=session, key=key(fmt), data=data, content_type=content_type, entries=pairs
             )
+            pages[fmt] = data
+        return pages
 
 
 def _localize_links(links: PageLinks, page_key: str) -> PageLinks:

@@ -1,10 +1,13 @@
-"""Push to channels: signed webhooks and WebSub publish pings, with retries, backoff and a log.
+"""Push: signed webhooks to channels, WebSub publish pings to external hubs and the built-in hub's
+content distributions to its subscribers, with retries, backoff and a log.
 
 A delivery row is written in the same transaction as the change it announces, so nothing is
 lost; sending happens afterwards, each delivery on its own: a channel that is down delays only
 its own deliveries. Signature: ``X-Govpub-Signature: sha256=<hex>`` = HMAC-SHA256 with the
 channel's secret over ``<timestamp>.<delivery id>.<body>``; receivers should reject timestamps
-older than a few minutes and delivery ids they have seen.
+older than a few minutes and delivery ids they have seen. A distribution (``websub.distribute``)
+names its subscription: it is sent only while that subscription is active, with the headers
+``feeds.websub`` builds (``X-Hub-Signature`` with the subscriber's secret); a 410 Gone ends it.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import httpx
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
+from feeds.websub import DISTRIBUTE, distribution_headers
 from storage.db import session_scope
-from storage.models import ChannelCopy, Delivery, utcnow
+from storage.models import ChannelCopy, Delivery, WebSubSubscription, aware, utcnow
+from storage.repository.websub import SubscriptionState, end_subscription
 
 logger = logging.getLogger(__name__)
 BACKOFF = (
@@ -36,6 +41,7 @@ BACKOFF = (
 )
 LEASE = timedelta(minutes=2)
 WEBSUB = "websub.publish"
+GONE = 410
 
 
 class DeliveryState:
@@ -44,6 +50,7 @@ class DeliveryState:
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"  # gave up after the configured attempts
+    CANCELLED = "cancelled"  # a distribution whose subscription ended, or superseded by newer content
 
 
 def sign(secret: str, timestamp: str, delivery_id: str, body: bytes) -> str:
@@ -70,6 +77,17 @@ def new_delivery(*, channel: str, event: str, target: str, document_id: str, bod
         state=DeliveryState.PENDING,
         next_attempt_at=None,  # due now
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A delivery taken for sending: where, what, with which headers."""
+
+    delivery_id: str
+    target: str
+    event: str
+    body: bytes
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +125,11 @@ class Pusher:
         with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
             for claim in claimed:
                 attempt = self._send(client, claim)
-                self._record(claim[0], attempt)
-                results.append((claim[0], attempt.ok))
+                self._record(claim.delivery_id, attempt)
+                results.append((claim.delivery_id, attempt.ok))
         return results
 
-    def _claim(self, only_ids: set[str] | None) -> list[tuple[str, str, str, str, str | None]]:
+    def _claim(self, only_ids: set[str] | None) -> list[_Claim]:
         """Take a lease on due deliveries so two senders do not send the same one."""
         now = self._clock()
         with session_scope(self._engine) as session:
@@ -129,34 +147,46 @@ class Pusher:
                 statement = statement.where(col(Delivery.delivery_id).in_(only_ids))
             claimed = []
             for delivery in session.exec(statement):
+                headers = self._headers(session, delivery, now)
+                if headers is None:  # a distribution whose subscription ended: never sent
+                    delivery.state, delivery.last_error = DeliveryState.CANCELLED, "subscription no longer active"
+                    session.add(delivery)
+                    continue
                 delivery.next_attempt_at = now + LEASE
                 session.add(delivery)
-                secret = None if delivery.event == WEBSUB else self._secrets(session, delivery.channel)
-                claimed.append((delivery.delivery_id, delivery.target, delivery.event, delivery.body, secret))
+                claimed.append(_Claim(delivery.delivery_id, delivery.target, delivery.event,
+                                      delivery.body.encode("utf-8"), headers))  # fmt: skip
             return claimed
 
-    def _send(self, client: httpx.Client, claim: tuple[str, str, str, str, str | None]) -> Attempt:
-        delivery_id, target, event, body, secret = claim
-        payload = body.encode("utf-8")
-        if event == WEBSUB:
-            headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        else:
-            timestamp = str(int(self._clock().timestamp()))
-            headers = {
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Govpub-Event": event,
-                "X-Govpub-Delivery": delivery_id,
-                "X-Govpub-Timestamp": timestamp,
-                "X-Govpub-Signature": sign(secret or "", timestamp, delivery_id, payload),
-                "User-Agent": "govpub-webhook/1",
-            }
+    def _headers(self, session: Session, delivery: Delivery, now: datetime) -> dict[str, str] | None:
+        """The request headers of a delivery (None: a distribution no longer wanted)."""
+        payload = delivery.body.encode("utf-8")
+        if delivery.event == WEBSUB:
+            return {"Content-Type": "application/x-www-form-urlencoded"}
+        if delivery.event == DISTRIBUTE:
+            sub = session.get(WebSubSubscription, delivery.subscription_id)
+            if sub is None or sub.state != SubscriptionState.ACTIVE or aware(sub.expires_at) <= now:
+                return None
+            return distribution_headers(fmt=sub.fmt, hub=sub.hub_url, topic=sub.topic, secret=sub.secret, body=payload)
+        timestamp = str(int(now.timestamp()))
+        return {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Govpub-Event": delivery.event,
+            "X-Govpub-Delivery": delivery.delivery_id,
+            "X-Govpub-Timestamp": timestamp,
+            "X-Govpub-Signature": sign(self._secrets(session, delivery.channel) or "", timestamp,
+                                       delivery.delivery_id, payload),
+            "User-Agent": "govpub-webhook/1",
+        }  # fmt: skip
+
+    def _send(self, client: httpx.Client, claim: _Claim) -> Attempt:
         try:
-            response = client.post(target, content=payload, headers=headers)
+            response = client.post(claim.target, content=claim.body, headers=claim.headers)
         except httpx.HTTPError as exc:
             return Attempt(ok=False, status=None, error=f"{type(exc).__name__}: {exc}"[:500])
         ok = 200 <= response.status_code < 300  # noqa: PLR2004
         return Attempt(ok=ok, status=response.status_code, error="" if ok else f"HTTP {response.status_code}",
-                       reply=_reply(response) if ok and event != WEBSUB else None)  # fmt: skip
+                       reply=_reply(response) if ok and claim.event not in {WEBSUB, DISTRIBUTE} else None)  # fmt: skip
 
     def _record(self, delivery_id: str, attempt: Attempt) -> None:
         now = self._clock()
@@ -168,6 +198,11 @@ class Pusher:
                 delivery.state, delivery.delivered_at, delivery.next_attempt_at = DeliveryState.DELIVERED, now, None
                 if attempt.reply is not None:
                     _record_copy(session, delivery, attempt.reply, now)
+            elif delivery.event == DISTRIBUTE and attempt.status == GONE:  # the subscriber ended it
+                delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+                sub = session.get(WebSubSubscription, delivery.subscription_id)
+                if sub is not None and sub.state == SubscriptionState.ACTIVE:
+                    end_subscription(session=session, row=sub, state=SubscriptionState.GONE, now=now)
             elif delivery.attempts >= self._max_attempts:
                 delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
                 logger.warning("delivery %s to %s failed for good: %s", delivery_id, delivery.channel, attempt.error)

@@ -128,7 +128,9 @@ class _GovpubFeed(BaseExtension):  # type: ignore[misc]
     tombstones: list[dict[str, Any]]
 
     def extend_ns(self) -> dict[str, str]:
-        return {"govpub": GOVPUB_NS, "at": TOMBSTONE_NS, "fh": FH_NS, "atom": ATOM_NS}
+        # no "atom" prefix: Atom is the default namespace of an Atom page, and feedgen declares
+        # xmlns:atom itself on RSS pages (where atom:link carries paging, hub and self links)
+        return {"govpub": GOVPUB_NS, "at": TOMBSTONE_NS, "fh": FH_NS}
 
     def _paging(self, fmt: str) -> list[tuple[str, str, str]]:
         mime = {"atom": "application/atom+xml", "rss": "application/rss+xml"}[fmt]

@@ -1,1 +1,1 @@
-"""Prefect flows and the services they compose: the composition root of govpub."""
+"""Prefect flows and tasks only: they sequence service calls and wait for people."""

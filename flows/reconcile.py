@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from prefect import flow, get_run_logger
@@ -21,15 +21,12 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound as PrefectNotFound
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Cancelled
-from sqlmodel import Session, col, select
 
 from disclosure.review import ReviewState
-from disclosure.states import DocumentState
-from flows.publication import PublicationService
-from flows.review_service import ReviewService
 from flows.runtime import publication_service, review_service
-from storage.models import Document, ReviewDecision, ReviewRun, aware, utcnow
-from storage.repository.reviews import list_decisions, list_open_runs
+from services.publication import PublicationService
+from services.reconciling import OpenRun, VoidedRun, review_snapshot
+from services.review_service import ReviewService
 
 REVIEW_DEPLOYMENT = "review-document/review-document"
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
@@ -71,26 +68,13 @@ def reconcile_reviews(grace_minutes: float = 2.0) -> ReconcileReport:
     logger = get_run_logger()
     service = review_service()
     report = ReconcileReport()
-    engine = service.engine
-    cutoff = utcnow() - timedelta(minutes=grace_minutes)
-    with Session(engine) as session:
-        submitted = session.exec(select(Document).where(Document.state == DocumentState.SUBMITTED.value)).all()
-        for document in submitted:
-            has_run = session.exec(select(ReviewRun).where(
-                ReviewRun.document_id == document.id,
-                ReviewRun.version == document.current_version)).first()  # fmt: skip
-            updated = aware(document.updated_at)
-            if has_run is None and updated < cutoff:
-                start_review(document.id, document.current_version)
-                report.started.append(document.id)
-        runs = list_open_runs(session=session)
-        voided = list(session.exec(select(ReviewRun).where(
-            ReviewRun.state == ReviewState.VOIDED.value, col(ReviewRun.flow_run_id).is_not(None))).all())  # fmt: skip
-        decisions = {r.document_id: list_decisions(session=session, document_id=r.document_id, version=r.version)
-                     for r in runs}  # fmt: skip
+    snapshot = review_snapshot(service.engine, submitted_before=datetime.now(UTC) - timedelta(minutes=grace_minutes))
+    for document_id, version in snapshot.unstarted:
+        start_review(document_id, version)
+        report.started.append(document_id)
     with get_client(sync_client=True) as client:
-        _redrive_open(client, service, runs, decisions, report)
-        _cancel_voided(client, voided, report)
+        _redrive_open(client, service, snapshot.open, report)
+        _cancel_voided(client, snapshot.voided, report)
     redrive_publication(publication_service(), report)
     logger.info("reconciled: %s", report)
     return report
@@ -137,8 +121,7 @@ def redrive_publication(publisher: PublicationService, report: ReconcileReport) 
 def _redrive_open(
     client: SyncPrefectClient,
     service: ReviewService,
-    runs: list[ReviewRun],
-    decisions: dict[str, list[ReviewDecision]],
+    runs: list[OpenRun],
     report: ReconcileReport,
 ) -> None:
     """Resume runs waiting on a stale key; restart runs whose flow run died or cannot be resumed.
@@ -148,7 +131,7 @@ def _redrive_open(
     logger = logging.getLogger(__name__)
     for run in runs:
         try:
-            _redrive_one(client, service, run, decisions[run.document_id], report)
+            _redrive_one(client, service, run, report)
         except Exception:
             logger.exception("could not re-drive the review of %s v%s", run.document_id, run.version)
 
@@ -156,8 +139,7 @@ def _redrive_open(
 def _redrive_one(
     client: SyncPrefectClient,
     service: ReviewService,
-    run: ReviewRun,
-    decisions: list[ReviewDecision],
+    run: OpenRun,
     report: ReconcileReport,
 ) -> None:
     view = service.current(run.document_id)
@@ -175,10 +157,10 @@ def _redrive_one(
     pause_key = state.state_details.pause_key if state.is_paused() else None
     if not pause_key or pause_key == view.suspend_key:
         return
-    last = decisions[-1] if decisions else None
+    last = run.last
     payload: dict[str, object] | None = None
     if last is not None and not pause_key.startswith("referral"):
-        payload = {"decision": last.decision, "reviewer": "govpub", "comment": last.comment,
+        payload = {"decision": last.decision, "token": "", "comment": last.comment,
                    "confirmed_attribute": last.confirmed_attribute,
                    "confirmed_ground": last.confirmed_ground}  # fmt: skip
     try:
@@ -194,10 +176,10 @@ def _redrive_one(
     report.resumed.append(run.document_id)
 
 
-def _cancel_voided(client: SyncPrefectClient, voided: list[ReviewRun], report: ReconcileReport) -> None:
+def _cancel_voided(client: SyncPrefectClient, voided: list[VoidedRun], report: ReconcileReport) -> None:
     """Waits of versions that were replaced: nobody will decide them."""
     for run in voided:
-        flow_run = client.read_flow_run(UUID(run.flow_run_id or ""))
+        flow_run = client.read_flow_run(UUID(run.flow_run_id))
         if flow_run.state is not None and flow_run.state.is_paused():
             client.set_flow_run_state(flow_run.id, Cancelled(message="a newer version replaced it"), force=True)
             report.cancelled.append(run.document_id)

@@ -18,8 +18,8 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
 from disclosure.attributes import DisclosureAttribute
-from disclosure.errors import RuleViolation
-from disclosure.review import Decision, DecisionRequest, ReviewState
+from disclosure.errors import RuleViolation, Unauthenticated
+from disclosure.review import Decision, ReviewState
 from flows.runtime import review_service
 
 
@@ -27,7 +27,9 @@ class ReviewInput(RunInput):
     """A reviewer's decision, as the Prefect UI's resume form asks for it."""
 
     decision: Literal["approve", "return", "reject", "refer"]
-    reviewer: str
+    # The reviewer's personal API token (`govpub users token create USER`): a decision needs the
+    # reviewer's own credentials on this door too; the open-source UI has no login of its own.
+    token: str
     comment: str = ""
     confirmed_attribute: Literal["proactive", "on_application", "withheld"] | None = None
     confirmed_ground: str | None = None
@@ -85,24 +87,29 @@ def review_document(document_id: str, version: int = 1) -> str:
 
 def _decide_from_ui(view: object, answer: ReviewInput) -> None:
     """A decision typed into the resume form: same rules, or refused and waited for again."""
-    from flows.review_service import RunView  # noqa: PLC0415
+    from services.review_service import RunView  # noqa: PLC0415
 
     assert isinstance(view, RunView)  # noqa: S101
     logger = get_run_logger()
     service = review_service()
-    from flows.runtime import ui_decisions_allowed  # noqa: PLC0415
+    from flows.runtime import govpub, ui_decisions_allowed  # noqa: PLC0415
 
     if not ui_decisions_allowed():
-        service.refuse(view, reviewer=answer.reviewer, reason="decisions are accepted only through govpub review")
+        service.refuse(view, reviewer="(resume form)", reason="decisions are accepted only through govpub review")
         logger.warning("refused a resume-form decision: this deployment accepts govpub review only")
         return
-    request = DecisionRequest(
-        decision=Decision(answer.decision), reviewer=answer.reviewer, comment=answer.comment,
-        confirmed_attribute=DisclosureAttribute(answer.confirmed_attribute) if answer.confirmed_attribute else None,
-        confirmed_ground=answer.confirmed_ground, acknowledge_unscreened=answer.acknowledge_unscreened,
-    )  # fmt: skip
     try:
-        service.decide(view.document_id, request, via="ui")
+        principal = govpub().identities.authenticate_token(answer.token, via="ui")
+    except Unauthenticated as exc:
+        service.refuse(view, reviewer="(resume form)", reason=str(exc))
+        logger.warning("refused a resume-form decision: %s", exc)
+        return
+    try:
+        govpub().decide(
+            principal, view.document_id, Decision(answer.decision), comment=answer.comment,
+            attribute=DisclosureAttribute(answer.confirmed_attribute) if answer.confirmed_attribute else None,
+            ground=answer.confirmed_ground, acknowledge_unscreened=answer.acknowledge_unscreened,
+        )  # fmt: skip
     except RuleViolation as exc:
-        service.refuse(view, reviewer=answer.reviewer, reason=str(exc))
-        logger.warning("refused a resume-form decision by %r: %s", answer.reviewer, exc)
+        service.refuse(view, reviewer=principal.username, reason=str(exc))
+        logger.warning("refused a resume-form decision by %r: %s", principal.username, exc)

@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-import atexit
-from contextlib import ExitStack
 from functools import cache
 
-from sqlalchemy import Engine
-
 from flows.prefect_events import PrefectEvents
-from flows.publication import PublicationService
-from flows.review_service import ReviewService
-from govpub.app import extraction_limits, open_store, today
-from govpub.publishing import build_publication
-from govpub.settings import Settings, load_settings
-from storage.db import make_engine
-from storage.objectstore import S3ObjectStore
+from services.bootstrap import App, extraction_limits, process_app, today
+from services.facade import Govpub
+from services.publication import PublicationService
+from services.publishing import build_publication
+from services.review_service import ReviewService
+from services.reviewing import no_resume
+from services.settings import load_settings
 
 
 @cache
-def _resources() -> tuple[Settings, Engine, S3ObjectStore]:
-    """Settings, database engine and object store of this process (built once; the store is
-    released at exit)."""
-    settings = load_settings()
-    stack = ExitStack()
-    atexit.register(stack.close)
-    store = stack.enter_context(open_store(settings))
-    return settings, make_engine(settings.database_url), store
+def _app() -> App:
+    """This process's settings, database engine and object store (built once)."""
+    return process_app(load_settings())
 
 
 @cache
 def review_service() -> ReviewService:
     """The process's ReviewService."""
-    settings, engine, store = _resources()
+    app = _app()
+    settings, engine, store = app.settings, app.engine, app.store
     return ReviewService(engine=engine, store=store, private_bucket=settings.store.private_bucket,
                          events=PrefectEvents(), today=today,
                          limits=extraction_limits(settings))  # fmt: skip
@@ -41,8 +33,14 @@ def review_service() -> ReviewService:
 @cache
 def publication_service() -> PublicationService:
     """The process's PublicationService."""
-    settings, engine, store = _resources()
-    return build_publication(settings, engine=engine, store=store, events=PrefectEvents())
+    app = _app()
+    return build_publication(app.settings, engine=app.engine, store=app.store, events=PrefectEvents())
+
+
+@cache
+def govpub() -> Govpub:
+    """The application layer in this process (a flow run resumes itself: no resumer needed)."""
+    return Govpub(_app(), events=PrefectEvents(), resume=no_resume)
 
 
 def ui_decisions_allowed() -> bool:

@@ -6,25 +6,21 @@ import copy
 import json
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.errors import ServiceUnavailable
-from disclosure.review import Decision, DecisionRequest, ReviewState
+from disclosure.review import Decision, ReviewState
 from disclosure.states import DocumentState
-from flows.intake import Intake
-from flows.review_service import ReviewService, RunView
-from govpub.app import App, extraction_limits, today
-from govpub.reviewing import decide
 from govpub.samples import Sample, load_samples, sample_interpretation
-from storage.models import Document
+from services.facade import Govpub
+from services.principal import Principal, operator
+from services.review_service import RunView
 
 REVIEWERS = {"初审": "reviewer1", "复审": "reviewer2", "保密审查": "secrecy", "终审": "leader"}
 
@@ -52,20 +48,19 @@ def _suspended_on(view: RunView) -> bool:
     return bool(state and state.is_paused() and state.state_details.pause_key == view.suspend_key)
 
 
-def run_demo(
-    opened: App,
-    service: ReviewService,
-    announce: Callable[[str, int], None],
-    console: Console,
-    timeout: float = 1200,
-) -> bool:
+def credentials(govpub: Govpub, usernames: list[str]) -> dict[str, Principal]:
+    """Each demo user signs in the way people do: a personal token, created by the operator."""
+    signed_in = {}
+    for username in usernames:
+        made = govpub.identities.create_token(operator(), username, expires_days=1, name="govpub demo")
+        signed_in[username] = govpub.identities.authenticate_token(made.secret, via="cli")
+    return signed_in
+
+
+def run_demo(govpub: Govpub, console: Console, timeout: float = 1200) -> bool:
     """Submit the corpus and decide every step; True when every document reached its end state."""
-    intake = Intake(
-        engine=opened.engine,
-        store=opened.store,
-        private_bucket=opened.settings.store.private_bucket,
-        limits=extraction_limits(opened.settings),
-    )
+    people = credentials(govpub, ["drafter", *sorted(set(REVIEWERS.values()))])
+    drafter = people["drafter"]
     plans: list[Plan] = []
     samples = load_samples()
     with tempfile.TemporaryDirectory() as scratch:
@@ -76,46 +71,42 @@ def run_demo(
             path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
             for name, content in sample.files.items():
                 (Path(scratch) / name).write_bytes(content)
-            result = intake.submit(path.read_bytes(), beside=path.parent, today=today())
-            announce(result.document_id, result.version)
+            result = govpub.submit(drafter, path.read_bytes(), beside=path.parent)
             attribute = DisclosureAttribute.ON_APPLICATION if index == 3 else DisclosureAttribute.PROACTIVE  # noqa: PLR2004
             plans.append(Plan(sample.name, result.document_id, return_once=index == 0, reject=index == 1,
                               attribute=attribute))  # fmt: skip
             console.print(f"submitted [bold]{sample.name}[/bold] → {result.document_id}")
             if data["interpretation_required"]:  # 谁起草、谁解读: the drafter interprets, reviewed on its own chain
                 raw = json.dumps(sample_interpretation(result.document_id, data), ensure_ascii=False).encode()
-                interpretation = intake.submit(raw, today=today())
-                announce(interpretation.document_id, interpretation.version)
+                interpretation = govpub.submit(drafter, raw)
                 plans.append(Plan(f"{sample.name} 解读", interpretation.document_id))
                 console.print(f"submitted its interpretation → {interpretation.document_id}")
         deadline = time.monotonic() + timeout
         pending = {p.document_id: p for p in plans}
         while pending and time.monotonic() < deadline:
             for plan in list(pending.values()):
-                if _step(plan, service, intake, samples, scratch, console, announce):
+                if _step(plan, govpub, people, samples, scratch, console):
                     del pending[plan.document_id]
             time.sleep(0.5)
         console.print("reviews done; waiting for publication (publish-document deployment)…")
-        unpublished = _wait_for_publication(opened, plans, deadline)
+        unpublished = _wait_for_publication(govpub, plans, deadline)
     table = Table("document", "id", "review", "now", "steps", title="demo")
     for plan in plans:
-        view = service.current(plan.document_id)
-        with Session(opened.engine) as session:
-            document = session.get(Document, plan.document_id)
-        now = f"{document.state} {document.index_number or ''}" if document else "?"
+        view = govpub.reviews.current(plan.document_id)
+        document = govpub.document(operator(), plan.document_id)
+        now = f"{document['state']} {document['index_number'] or ''}"
         table.add_row(plan.name, plan.document_id, view.state.value if view else "not started", now,
                       " → ".join(plan.log))  # fmt: skip
     console.print(table)
     return not pending and not unpublished
 
 
-def _wait_for_publication(opened: App, plans: list[Plan], deadline: float) -> set[str]:
+def _wait_for_publication(govpub: Govpub, plans: list[Plan], deadline: float) -> set[str]:
     """Wait until every approved 主动公开 document is published; return those that are not."""
     while True:
-        with Session(opened.engine) as session:
-            rows = [session.get(Document, p.document_id) for p in plans]
-        waiting = {d.id for d in rows if d is not None and d.state == DocumentState.APPROVED.value
-                   and d.attribute == DisclosureAttribute.PROACTIVE.value}  # fmt: skip
+        rows = [govpub.document(operator(), p.document_id) for p in plans]
+        waiting = {d["id"] for d in rows if d["state"] == DocumentState.APPROVED.value
+                   and d["attribute"] == DisclosureAttribute.PROACTIVE.value}  # fmt: skip
         if not waiting or time.monotonic() > deadline:
             return waiting
         time.sleep(0.5)
@@ -123,15 +114,14 @@ def _wait_for_publication(opened: App, plans: list[Plan], deadline: float) -> se
 
 def _step(  # noqa: PLR0917 - one demo step needs its whole context
     plan: Plan,
-    service: ReviewService,
-    intake: Intake,
+    govpub: Govpub,
+    people: dict[str, Principal],
     samples: list[Sample],
     scratch: str,
     console: Console,
-    announce: Callable[[str, int], None],
 ) -> bool:
     """Act on one document if it waits; True when it has reached its end."""
-    view = service.current(plan.document_id)
+    view = govpub.reviews.current(plan.document_id)
     if view is None:
         return False
     if view.state in {ReviewState.APPROVED, ReviewState.REJECTED}:
@@ -140,9 +130,8 @@ def _step(  # noqa: PLR0917 - one demo step needs its whole context
         sample = next(s for s in samples if s.name == plan.name)
         data = copy.deepcopy(sample.submission)
         data["summary"] = "（已按审核意见修改）" + data["summary"][:80]
-        result = intake.submit(json.dumps(data, ensure_ascii=False).encode(), beside=Path(scratch),
-                               revise=plan.document_id, today=today())  # fmt: skip
-        announce(plan.document_id, result.version)
+        result = govpub.submit(people["drafter"], json.dumps(data, ensure_ascii=False).encode(),
+                               beside=Path(scratch), revise=plan.document_id)  # fmt: skip
         plan.log.append(f"resubmitted v{result.version}")
         console.print(f"{plan.name}: drafter resubmitted as version {result.version}")
         return False
@@ -151,22 +140,23 @@ def _step(  # noqa: PLR0917 - one demo step needs its whole context
     level = view.level.name
     reviewer = REVIEWERS.get(level, "leader")
     last = view.position == len(view.levels) - 1
+    attribute: DisclosureAttribute | None = None
+    ground: str | None = None
     if plan.return_once and view.version == 1:
-        request = DecisionRequest(Decision.RETURN, reviewer, comment="概述需补充发布机构，请修改后重新报送")
+        decision, comment = Decision.RETURN, "概述需补充发布机构，请修改后重新报送"
     elif plan.reject and last:
-        request = DecisionRequest(Decision.REJECT, reviewer, comment="内容已过时效，不再公开")
+        decision, comment = Decision.REJECT, "内容已过时效，不再公开"
     elif last and plan.attribute is not DisclosureAttribute.PROACTIVE:
-        request = DecisionRequest(Decision.APPROVE, reviewer, comment="涉及特定对象，依申请公开",
-                                  confirmed_attribute=plan.attribute, confirmed_ground="art16_2")  # fmt: skip
+        decision, comment, attribute, ground = Decision.APPROVE, "涉及特定对象，依申请公开", plan.attribute, "art16_2"
     elif last:
-        request = DecisionRequest(Decision.APPROVE, reviewer, comment="同意公开",
-                                  confirmed_attribute=DisclosureAttribute.PROACTIVE)  # fmt: skip
+        decision, comment, attribute = Decision.APPROVE, "同意公开", DisclosureAttribute.PROACTIVE
     else:
-        request = DecisionRequest(Decision.APPROVE, reviewer, comment="同意")
+        decision, comment = Decision.APPROVE, "同意"
     try:
-        decide(service, plan.document_id, request)
+        govpub.decide(people[reviewer], plan.document_id, decision, comment=comment, attribute=attribute,
+                      ground=ground)  # fmt: skip
     except ServiceUnavailable as exc:
         console.print(f"[yellow]{plan.name}: {exc}[/yellow]")
-    plan.log.append(f"{level}:{request.decision.value}")
-    console.print(f"{plan.name}: {level} {request.decision.value} by {reviewer}")
+    plan.log.append(f"{level}:{decision.value}")
+    console.print(f"{plan.name}: {level} {decision.value} by {reviewer}")
     return False

@@ -1,6 +1,6 @@
 """The embedded stack `govpub serve` runs: Prefect server, work pool, deployments and a worker.
 
-The managed SeaweedFS is started by the caller (govpub.app.open_app with owner="serve"). The
+The managed SeaweedFS is started by the caller (services.bootstrap.open_app with owner="serve"). The
 server's address is written to ``<data_dir>/prefect/api.json`` so other govpub commands find it.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.error import URLError
 
 from disclosure.errors import ServiceUnavailable
-from govpub.settings import Settings
+from services.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Field, SQLModel
+
+# bigram tsvectors on PostgreSQL (GIN-indexed); SQLite searches through FTS5 and leaves these NULL
+_GRAMS = Text().with_variant(TSVECTOR(), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -48,6 +52,24 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=100)
     department: str = Field(default="", max_length=100)
     active: bool = True
+    password_hash: str | None = Field(default=None, max_length=200)  # argon2id; None: no password set
+    failed_logins: int = 0  # consecutive failed password logins (reset on success)
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: only its sha256 is stored; the secret is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="govpub_user.id", index=True)
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class UserRole(SQLModel, table=True):
@@ -310,6 +332,7 @@ class FeedChannel(SQLModel, table=True):
     last_seq: int = 0
     archived_pages: int = 0
     created_at: datetime = _ts()
+    feed_id: str | None = Field(default=None, max_length=300)  # fixed at the first rebuild, never changed
 
 
 class FeedItem(SQLModel, table=True):
@@ -345,6 +368,28 @@ class Delivery(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = _ts()
     delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    subscription_id: int | None = Field(default=None, foreign_key="websub_subscription.id", index=True)
+
+
+class WebSubSubscription(SQLModel, table=True):
+    """A verified WebSub subscription to one feed head page (topic) of the built-in hub."""
+
+    __tablename__ = "websub_subscription"
+    __table_args__ = (UniqueConstraint("topic", "callback"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(max_length=500)
+    callback: str = Field(max_length=500)
+    channel: str = Field(foreign_key="feed_channel.name", index=True, max_length=120)
+    fmt: str = Field(max_length=10)  # atom, rss, json
+    hub_url: str = Field(max_length=500)  # the hub as the subscriber addressed it (the Link header names it)
+    secret: str | None = Field(default=None, max_length=200)
+    state: str = Field(max_length=20, index=True)  # active, unsubscribed, expired, gone
+    lease_seconds: int
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    content_sha256: str = Field(default="", max_length=64)  # of the content last queued for it
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
 
 
 class DeadlineNotice(SQLModel, table=True):
@@ -373,3 +418,32 @@ class ChannelCopy(SQLModel, table=True):
     url: str = Field(default="", max_length=500)
     state: str = Field(default="", max_length=40)
     updated_at: datetime = _ts()
+
+
+class CatalogueText(SQLModel, table=True):
+    """One public item of the catalogue (政府信息公开目录): its current public version, filter fields
+    taken from the published record, and its normalised searchable text (search index source).
+
+    ``id`` orders the catalogue (newest first publication first) and is kept across corrections.
+    On SQLite the FTS5 table ``catalogue_fts`` (rowid = id) indexes the bigrams; on PostgreSQL
+    ``title_grams`` / ``grams`` are tsvectors with GIN indexes (plain text columns, unused, on SQLite).
+    """
+
+    __tablename__ = "catalogue_text"
+    __table_args__ = (
+        Index("ix_catalogue_text_grams", "grams", postgresql_using="gin"),
+        Index("ix_catalogue_text_title_grams", "title_grams", postgresql_using="gin"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(foreign_key="document.id", max_length=32, unique=True)
+    publication_id: int = Field(foreign_key="publication.id")
+    index_number: str = Field(max_length=64, unique=True)
+    agency: str = Field(max_length=40, index=True)  # agency code
+    category: str = Field(max_length=100, index=True)
+    kind: str = Field(max_length=32, index=True)
+    year: int = Field(index=True)  # year of first publication (as in the 索引号)
+    title_text: str  # NFKC + casefold
+    body_text: str
+    title_grams: str | None = Field(default=None, sa_column=Column(_GRAMS, nullable=True))
+    grams: str | None = Field(default=None, sa_column=Column(_GRAMS, nullable=True))

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol
 
 from minio import Minio
@@ -36,6 +36,9 @@ class StoredObject:
     key: str
     size: int
     metadata: Mapping[str, str]
+    etag: str | None = None  # as the server sends it, without quotes
+    last_modified: datetime | None = None
+    content_type: str | None = None
 
 
 class ObjectStore(Protocol):
@@ -61,6 +64,9 @@ class ObjectStore(Protocol):
 
     def stat(self, bucket: str, key: str) -> StoredObject | None:
         """Describe an object, or None if absent."""
+
+    def presign_get(self, bucket: str, key: str, expires: timedelta) -> str:
+        """A URL that reads one private object without credentials until it expires."""
 
     def delete(self, bucket: str, key: str) -> None:
         """Remove an object if present."""
@@ -147,7 +153,14 @@ class S3ObjectStore:
             for name, value in (found.metadata or {}).items()
             if name.lower().startswith("x-amz-meta-")
         }
-        return StoredObject(key=key, size=found.size or 0, metadata=meta)
+        return StoredObject(key=key, size=found.size or 0, metadata=meta, etag=found.etag,
+                            last_modified=found.last_modified, content_type=found.content_type)  # fmt: skip
+
+    def presign_get(self, bucket: str, key: str, expires: timedelta) -> str:
+        """A URL that reads one private object without credentials until it expires."""
+        with _translated(bucket, key):
+            url: str = self._client.presigned_get_object(bucket, key, expires=expires)
+            return url
 
     def delete(self, bucket: str, key: str) -> None:
         """Remove an object if present."""

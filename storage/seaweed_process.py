@@ -97,13 +97,19 @@ def terminate(server: ServerProcess, *, timeout: float) -> None:
     if not _signal(server, signal.SIGTERM):
         return
     deadline = time.monotonic() + timeout
-    while identify(server) and time.monotonic() < deadline:
+    while _exists(server) and time.monotonic() < deadline:
         pause.wait(0.1)
     if identify(server):
         logger.warning("SeaweedFS %s ignored SIGTERM for %ss; killing it", server.pid, timeout)
         _signal(server, signal.SIGKILL)
-        while identify(server):
-            pause.wait(0.05)
+    while _exists(server):  # until it has exited: an exiting process loses its command line first
+        pause.wait(0.05)
+
+
+def _exists(server: ServerProcess) -> bool:
+    """Whether the process we started still exists (same PID and start time; exiting counts)."""
+    reap(server.pid)
+    return server.boot_id == boot_id() and start_time(server.pid) == server.start_time
 
 
 def _signal(server: ServerProcess, signum: signal.Signals) -> bool:

@@ -13,7 +13,7 @@ def _engine() -> Engine:
     engine = context.config.attributes.get("engine")
     if isinstance(engine, Engine):
         return engine
-    from govpub.settings import load_settings  # noqa: PLC0415 - only for the alembic CLI
+    from services.settings import load_settings  # noqa: PLC0415 - only for the alembic CLI
     from storage.db import make_engine  # noqa: PLC0415
 
     return make_engine(load_settings().database_url)

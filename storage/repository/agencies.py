@@ -89,7 +89,8 @@ def _apply_review_chains(*, session: Session, agency: Agency, chains: list[dict[
 
 def _apply_user(*, session: Session, agency_id: int, spec: dict[str, Any], actor: str) -> None:
     user = session.exec(select(User).where(User.username == spec["username"])).first()
-    fields = {"name": spec["name"], "department": spec.get("department", ""), "active": True}
+    # Never reactivates: a deactivated user stays so (`govpub users deactivate` is final until an admin acts).
+    fields = {"name": spec["name"], "department": spec.get("department", ""), "active": user.active if user else True}
     roles = sorted(
         (role, level)
         for role in spec["roles"]

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 from disclosure.attributes import DisclosureAttribute
-from flows.review_service import ReviewService
+from services.review_service import ReviewService
 from storage.db import make_engine
 from tests.e2e.conftest import govpub
 from tests.helpers import review_through
@@ -39,12 +39,14 @@ def submit(env, tmp_path, name):
 
 
 def test_publish_feeds_channels_validity_withdraw(env, tmp_path, store):
-    registered = govpub(
-        env, "channels", "add", "wechat-main", "--title", "政务微信", "--webhook", "http://127.0.0.1:9/hook"
-    )
+    args = ("channels", "add", "wechat-main", "--title", "政务微信", "--webhook", "http://127.0.0.1:9/hook")
+    anonymous = govpub(env, *args)  # a person's act: the operator's shell alone may not register a channel
+    assert anonymous.returncode == 1
+    assert "only an admin registers" in anonymous.stderr
+    registered = govpub(env, *args, "--as", "admin")
     assert registered.returncode == 0, registered.stderr
     assert "webhook secret (shown once)" in registered.stdout
-    bad = govpub(env, "channels", "add", "Bad Name", "--title", "x", "--webhook", "ftp://x")
+    bad = govpub(env, "channels", "add", "Bad Name", "--title", "x", "--webhook", "ftp://x", "--as", "admin")
     assert bad.returncode == 2
     assert "NAME:" in bad.stderr
     assert "--webhook:" in bad.stderr

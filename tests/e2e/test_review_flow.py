@@ -26,9 +26,9 @@ CHAIN = [{"name": "初审"}, {"name": "复审"}, {"name": "终审", "time_limit_
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, seaweed, postgres_dsn):
     """govpub's embedded stack with a PostgreSQL-backed Prefect server, for this module."""
-    from govpub.app import open_app, sample_agency_config
-    from govpub.settings import load_settings
     from govpub.stack import Stack, use_prefect
+    from services.bootstrap import open_app, sample_agency_config
+    from services.settings import load_settings
 
     data = tmp_path_factory.mktemp("stack")
     prefect_db = f"prefect_{uuid.uuid4().hex[:10]}"
@@ -109,7 +109,7 @@ def test_three_level_chain_by_cli_and_resume_form(stack, tmp_path):
 
     self_review = govpub(env, "review", "approve", doc, "--as", "drafter")
     assert self_review.returncode == 1
-    assert "drafter may not review" in self_review.stderr
+    assert "only a reviewer decides" in self_review.stderr  # the drafter holds no review level
     approved = govpub(env, "review", "approve", doc, "--as", "reviewer1", "--comment", "同意")
     assert approved.returncode == 0, approved.stderr
     again = govpub(env, "review", "approve", doc, "--as", "reviewer1", "--comment", "同意")
@@ -117,15 +117,19 @@ def test_three_level_chain_by_cli_and_resume_form(stack, tmp_path):
 
     second = poll_until(lambda: waiting(env, "复审"), what="复审 waiting")
     run_id = UUID(second["flow_run_id"])
+    tokens = {name: _token(env, name) for name in ("reviewer1", "reviewer2")}
     with pytest.raises(RuntimeError, match="decision"):  # the server validates the typed input
-        resume_flow_run(run_id, run_input={"decision": "maybe", "reviewer": "reviewer2"})
+        resume_flow_run(run_id, run_input={"decision": "maybe", "token": tokens["reviewer2"]})
     assert waiting(env, "复审") is not None  # still waiting on the same key
 
-    # the resume form, by someone without the level: checked by the flow and refused
-    resume_flow_run(run_id, run_input={"decision": "approve", "reviewer": "reviewer1"})
-    poll_until(lambda: waiting(env, "复审", attempt=1), what="复审 waiting again after a refusal")
-    # the resume form, by the right reviewer: recorded through the same rules
-    resume_flow_run(run_id, run_input={"decision": "approve", "reviewer": "reviewer2", "comment": "同意"})
+    # the resume form names no one: the token says who decides. A made-up one is refused …
+    resume_flow_run(run_id, run_input={"decision": "approve", "token": "gp_made-up"})
+    poll_until(lambda: waiting(env, "复审", attempt=1), what="复审 waiting again after a bad token")
+    # … and so is a real reviewer without the level: checked by the flow through the same rules
+    resume_flow_run(run_id, run_input={"decision": "approve", "token": tokens["reviewer1"]})
+    poll_until(lambda: waiting(env, "复审", attempt=2), what="复审 waiting again after a refusal")
+    # the resume form, with the right reviewer's token: recorded through the same rules
+    resume_flow_run(run_id, run_input={"decision": "approve", "token": tokens["reviewer2"], "comment": "同意"})
     poll_until(lambda: waiting(env, "终审"), what="终审 waiting")
 
     missing_attribute = govpub(env, "review", "approve", doc, "--as", "leader")
@@ -224,6 +228,12 @@ def _public_documents(env):
         engine.dispose()
 
 
+def _token(env, username):
+    created = govpub(env, "users", "token", "create", username, "--expires-days", "1")
+    assert created.returncode == 0, created.stderr
+    return created.stdout.strip().splitlines()[-1]
+
+
 def _audit_has(env, doc, action):
     status = json.loads(govpub(env, "status", doc, "--json").stdout)
     return status if action in [e["action"] for e in status["audit"]] else None
@@ -272,7 +282,7 @@ def test_a_suspended_run_that_lost_its_input_schema_is_replaced(stack, tmp_path)
         client.delete_flow_run_input(old_run, key=f"suspended-{first.suspend_key}-schema")
     review_service().decide(doc, DecisionRequest(Decision.APPROVE, "reviewer1", "同意"), via="cli")
     with pytest.raises(RuntimeError, match="schema"):  # what the approve command met
-        resume_flow_run(old_run, run_input={"decision": "approve", "reviewer": "govpub"})
+        resume_flow_run(old_run, run_input={"decision": "approve", "token": ""})
     report = reconcile_reviews(grace_minutes=60)
     assert doc in report.restarted
     with get_client(sync_client=True) as client:

@@ -23,12 +23,12 @@ from disclosure.errors import AuditChainBroken, AuditLogInconsistent
 from disclosure.publication import Validity
 from disclosure.review import Decision, DecisionRequest
 from feeds.pages import FeedSite
-from flows.audit_log import AuditLog
-from flows.intake import Intake
-from flows.publication import PublicationService
-from flows.review_service import NoEvents, ReviewService
-from govpub.app import PUBLIC_PREFIXES, sample_agency_config
 from govpub.samples import load_samples
+from services.audit_log import AuditLog
+from services.bootstrap import PUBLIC_PREFIXES, sample_agency_config
+from services.intake import Intake
+from services.publication import PublicationService
+from services.review_service import NoEvents, ReviewService
 from storage.db import session_scope
 from storage.models import AuditCheckpoint, AuditEvent, AuditHead, ReviewDecision, aware, utcnow
 from storage.repository.agencies import apply_agency_config

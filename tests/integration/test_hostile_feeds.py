@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from feeds.pages import FeedSite
 from feeds.push import Pusher
-from flows.feed_log import FeedLog
-from flows.public_records import PublicRecords
+from services.feed_log import FeedLog
+from services.public_records import PublicRecords
 from storage.db import session_scope
 from storage.models import Delivery, FeedItem
 from storage.objectstore import S3ObjectStore

@@ -3,8 +3,8 @@
 import hashlib
 from datetime import timedelta
 
-from flows.housekeeping import collect_orphans
-from flows.intake import attachment_key
+from services.housekeeping import collect_orphans
+from services.intake import attachment_key
 from storage.models import utcnow
 from tests.integration.test_publication import World
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from disclosure.errors import InvalidInput
-from flows.intake import Intake, attachment_key
-from govpub.app import sample_agency_config
 from govpub.samples import load_samples
+from services.bootstrap import sample_agency_config
+from services.intake import Intake, attachment_key
 from storage.db import session_scope
 from storage.models import Attachment, AuditEvent, Document, DocumentVersion
 from storage.repository.agencies import apply_agency_config

@@ -14,11 +14,11 @@ from disclosure.calendar import WorkingCalendar
 from disclosure.errors import RuleViolation
 from disclosure.publication import Validity
 from feeds.pages import FeedSite
-from flows.intake import Intake
-from flows.publication import PublicationService
-from flows.review_service import ReviewService
-from govpub.app import sample_agency_config
 from govpub.samples import load_samples, sample_interpretation
+from services.bootstrap import sample_agency_config
+from services.intake import Intake
+from services.publication import PublicationService
+from services.review_service import ReviewService
 from storage.db import session_scope
 from storage.models import Document, FeedItem, Publication, Release
 from storage.public import NotCleared, PublicWriter, clear_for_public

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from feeds.push import BACKOFF, verify
-from govpub.channels import register_channel
+from services.channels import register_channel
 from storage.db import session_scope
 from storage.models import Delivery, utcnow
 from tests.integration.test_publication import World
@@ -212,7 +212,7 @@ def test_a_channel_copy_is_recorded_and_named_in_later_deliveries(engine, store,
         world.service.publish(doc)
         first = json.loads(receiver.received[0][2])
         assert first["copy"] is None  # nothing known about the channel's copy yet
-        from govpub.status import document_status
+        from services.status import document_status
 
         with Session(engine) as session:
             copies = document_status(session=session, document_id=doc)["channel_copies"]

@@ -14,10 +14,10 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.errors import RuleViolation
 from disclosure.review import Decision, DecisionRequest, ReviewState
 from disclosure.screening.identifiers import luhn_valid
-from flows.intake import Intake
-from flows.review_service import ReviewService
-from govpub.app import sample_agency_config
 from govpub.samples import load_samples
+from services.bootstrap import sample_agency_config
+from services.intake import Intake
+from services.review_service import ReviewService
 from storage.db import session_scope
 from storage.models import Document, ReviewDecision, ScreeningFinding
 from storage.repository.agencies import apply_agency_config
@@ -187,8 +187,8 @@ def _attach(name, media_type, content):
 
 
 def test_unscreened_attachments_are_findings_that_a_reviewer_must_acknowledge(world, engine):
-    from govpub.reviewing import waiting_items
-    from govpub.status import document_status
+    from services.reviewing import waiting_items
+    from services.status import document_status
     from storage.models import utcnow
     from tests import helpers_files as f
 

@@ -24,8 +24,8 @@ import pytest
 from minio import Minio
 from minio.error import S3Error
 
-from govpub.app import open_app
-from govpub.settings import Settings
+from services.bootstrap import open_app
+from services.settings import Settings
 
 SECRET = b"SECRET-DRAFT-" + uuid.uuid4().hex.encode()
 DRAFT = "drafts/d1/1/submission.json"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from govpub.extract import ExtractionLimits
-from govpub.extract.claims import check_claim
+from services.extract import ExtractionLimits
+from services.extract.claims import check_claim
 from tests import helpers_files as f
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from disclosure.calendar import DayKind, WorkingCalendar, YearOverride
 from disclosure.errors import InvalidInput
-from govpub.calendar import parse_overrides
+from services.calendar import parse_overrides
 
 CAL = WorkingCalendar()
 

@@ -9,7 +9,7 @@ import pytest
 
 from disclosure.errors import InvalidInput
 from disclosure.screening import Screener
-from govpub.extract import segments
+from services.extract import segments
 
 ID = "11010519491231002X"
 screener = Screener(today=date(2026, 11, 23))

@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 
 from disclosure.screening import Detector, Finding, Screener
-from govpub.extract import extract
-from govpub.extract.isolated import extract_file
-from govpub.screening import screen_files
+from services.extract import extract
+from services.extract.isolated import extract_file
+from services.screening import screen_files
 from tests import helpers_files as f
 
 screener = Screener(today=date(2026, 11, 23))

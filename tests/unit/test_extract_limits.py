@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 from disclosure.screening import Detector
-from govpub.extract import ExtractionLimits
-from govpub.extract.isolated import extract_file
+from services.extract import ExtractionLimits
+from services.extract.isolated import extract_file
 from tests import helpers_files as f
 
 ZEROS = 200_000_000  # 200 MB of zeros deflate to ~200 KB
@@ -68,7 +68,7 @@ def test_an_ooxml_bomb_is_unscreened_in_bounded_memory(name, kind, part, tmp_pat
         "import json, resource, sys\n"
         "from datetime import date\n"
         "from disclosure.screening import Screener\n"
-        "from govpub.screening import screen_files\n"
+        "from services.screening import screen_files\n"
         "path = sys.argv[1]\n"
         "found = screen_files(Screener(today=date(2026, 11, 23)), [(path, open(path, 'rb').read(), None)])\n"
         "own = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"

@@ -1,7 +1,7 @@
 import pytest
 
 from disclosure.errors import ConfigurationError
-from govpub.settings import Settings, load_settings
+from services.settings import Settings, load_settings
 
 
 def test_sections_read_from_govpub_variables(monkeypatch, tmp_path):
@@ -55,8 +55,8 @@ def test_use_prefect_reaches_an_already_imported_prefect(tmp_path, monkeypatch):
     import prefect.settings
     from prefect.context import refresh_global_settings_context
 
-    from govpub.settings import Settings
     from govpub.stack import use_prefect
+    from services.settings import Settings
 
     for name in ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH"):
         monkeypatch.delenv(name, raising=False)

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from disclosure.attributes import DisclosureAttribute
 from disclosure.errors import InvalidInput
 from disclosure.submission import build_submission
-from flows.intake import parse_submission
 from govpub.samples import load_samples
 from schemas import DOCUMENT_SUBMISSION, load_json, schema
+from services.intake import parse_submission
 
 TODAY = date(2026, 11, 23)
 

@@ -1,0 +1,55 @@
+"""The FastAPI application: created around the application layer, never reading settings itself."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from fastapi import FastAPI
+
+from api import problems
+from api.middleware import RequestIdMiddleware
+from api.requestid import install_log_record_factory
+from services.facade import Govpub
+
+logger = logging.getLogger(__name__)
+
+# Each module exposes ``router: fastapi.APIRouter``. catalogue and websub are built beside this
+# package; an absent one is skipped (and logged) so the rest of the API still serves.
+ROUTERS = (
+    "api.routes.public",
+    "api.routes.documents",
+    "api.routes.reviews",
+    "api.routes.office",
+    "api.routes.admin",
+    "api.routes.channels",
+    "api.routes.catalogue",
+    "api.routes.websub",
+)
+DESCRIPTION = """Publishes Chinese government documents only after review.
+
+Every endpoint under `/api/v1/` except the public catalogue needs `Authorization: Bearer <token>`
+(`govpub users token create USER`); the feeds, public copies and audit checkpoints are public.
+Every failure is `application/problem+json` (RFC 9457) with a `code` and, for invalid input, one
+entry per violation in `errors` with its JSON path. Every response carries `X-Request-ID`.
+"""
+
+
+def create_app(govpub: Govpub) -> FastAPI:
+    """The API around one application layer."""
+    install_log_record_factory()
+    app = FastAPI(title="govpub", version="1", description=DESCRIPTION, openapi_url="/openapi.json",
+                  docs_url="/docs", redoc_url=None)  # fmt: skip
+    app.state.govpub = govpub
+    problems.install(app)
+    for name in ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            logger.warning("router %s is not installed: its endpoints are absent", name)
+            continue
+        app.include_router(module.router, responses=problems.problem_responses(*problems.COMMON_STATUSES))
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,151 @@
+"""Reviewer commands: record a decision under the rules, then resume the waiting flow run."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from disclosure.attributes import Role
+from disclosure.calendar import WorkingCalendar
+from disclosure.review import DecisionRequest, ReviewState
+from disclosure.screening import Detector
+from services.review_service import ReviewService, RunView
+from storage.models import Document, User, UserRole, aware
+from storage.repository.reviews import list_findings, list_open_runs
+
+logger = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Resumer(Protocol):
+    """Resumes the flow run waiting for a review (Prefect's, in flows/resume.py)."""
+
+    def __call__(self, view: RunView, run_input: dict[str, Any]) -> None:
+        """Resume it with this input; ServiceUnavailable if the orchestrator cannot be reached."""
+
+
+def no_resume(view: RunView, run_input: dict[str, Any]) -> None:
+    """A resumer for processes without an orchestrator: the reconciler resumes the run later."""
+    del view, run_input
+
+
+def decide(service: ReviewService, document_id: str, request: DecisionRequest, *, via: str, resume: Resumer) -> RunView:
+    """Record the decision (rules checked) and resume the suspended run with the same input."""
+    before = service.current(document_id)
+    view = service.decide(document_id, request, via=via)
+    if before is not None and before.flow_run_id:
+        # Recorded already: the run sees the record moved on and continues; the token is not needed.
+        payload: dict[str, Any] = {"decision": request.decision.value, "token": "", "comment": request.comment}
+        if request.confirmed_attribute is not None:
+            payload["confirmed_attribute"] = request.confirmed_attribute.value
+        if request.confirmed_ground:
+            payload["confirmed_ground"] = request.confirmed_ground
+        if request.acknowledge_unscreened:
+            payload["acknowledge_unscreened"] = True
+        resume(before, payload)
+    return view
+
+
+def resolve(
+    service: ReviewService, document_id: str, *, actor: str, cleared: bool, comment: str, resume: Resumer
+) -> RunView:
+    """Record the secrecy administration's answer and resume the parked run."""
+    before = service.current(document_id)
+    view = service.resolve_referral(document_id, actor=actor, cleared=cleared, comment=comment)
+    if before is not None:
+        resume(before, {"recorded_by": actor})
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingItem:
+    """One review waiting for someone."""
+
+    document_id: str
+    title: str
+    version: int
+    level: str
+    state: str
+    waiting_since: datetime
+    waited_hours: float
+    working_days_waited: int
+    due_on: date | None
+    due_provisional: bool
+    overdue: bool
+    holders: list[str]
+    findings: dict[str, int]
+    unscreened: list[dict[str, str]]  # file and reason of each part screening could not read
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "document_id": self.document_id, "title": self.title, "version": self.version,
+            "level": self.level, "state": self.state, "waiting_since": self.waiting_since.isoformat(),
+            "waited_hours": round(self.waited_hours, 2), "working_days_waited": self.working_days_waited,
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+            "due_provisional": self.due_provisional, "overdue": self.overdue,
+            "holders": self.holders, "findings": self.findings, "unscreened": self.unscreened,
+        }  # fmt: skip
+
+
+def waiting_items(
+    *, session: Session, user: User | None, now: datetime, calendar: WorkingCalendar
+) -> list[WaitingItem]:
+    """Reviews waiting (oldest first); for a user, only levels they hold on others' documents."""
+    items = []
+    held = (
+        {r.level for r in session.exec(
+            select(UserRole).where(UserRole.user_id == user.id, UserRole.role == Role.REVIEWER.value))}
+        if user else None
+    )  # fmt: skip
+    for run in list_open_runs(session=session):
+        if ReviewState(run.state) is ReviewState.SCREENING or run.position >= len(run.levels):
+            continue
+        level = run.levels[run.position]
+        document = session.get(Document, run.document_id)
+        if document is None:
+            continue
+        referred = ReviewState(run.state) is ReviewState.REFERRED
+        if (
+            held is not None
+            and user is not None
+            and (referred or level["name"] not in held or document.drafter_id == user.id)
+        ):
+            continue
+        since = run.waiting_since or run.created_at
+        since = aware(since)
+        start_day = since.astimezone(SHANGHAI).date()
+        today = now.astimezone(SHANGHAI).date()
+        due = calendar.add_working_days(start_day, level["time_limit_days"]) if level.get("time_limit_days") else None
+        holders = sorted(
+            u.username for u in session.exec(
+                select(User).join(UserRole, UserRole.user_id == User.id)  # type: ignore[arg-type]
+                .where(UserRole.role == Role.REVIEWER.value, UserRole.level == level["name"]))
+            if u.id != document.drafter_id
+        ) if not referred else ["保密行政管理部门 (via disclosure office)"]  # fmt: skip
+        rows = list_findings(session=session, document_id=run.document_id, version=run.version)
+        findings = Counter(f.detector for f in rows)
+        unscreened = [{"file": _part(f.source, f.location), "reason": f.note}
+                      for f in rows if f.detector == Detector.UNSCREENED.value]  # fmt: skip
+        items.append(WaitingItem(
+            document_id=run.document_id, title=document.title, version=run.version,
+            level=level["name"], state=run.state, waiting_since=since,
+            waited_hours=(now - since).total_seconds() / 3600,
+            working_days_waited=calendar.count_working_days(start_day, today),
+            due_on=due.value if due else None, due_provisional=bool(due and due.provisional),
+            overdue=bool(due and today > due.value), holders=holders, findings=dict(findings),
+            unscreened=unscreened,
+        ))  # fmt: skip
+    return sorted(items, key=lambda i: i.waiting_since)
+
+
+def _part(source: str, location: dict[str, Any]) -> str:
+    """The file, archive member or page a finding is about, as reviewers read it."""
+    where = [f"{key} {location[key]}" for key in ("member", "page") if key in location]
+    return f"{source} ({', '.join(where)})" if where else source
