@@ -114,25 +114,6 @@ class AttachmentLink(BaseModel):
     expires_in: int = Field(description="seconds the URL stays valid (at most 300)")
 
 
-class ReviewItem(BaseModel):
-    """One review waiting for someone."""
-
-    document_id: str
-    title: str
-    version: int
-    level: str
-    state: str
-    waiting_since: datetime
-    waited_hours: float
-    working_days_waited: int
-    due_on: date | None
-    due_provisional: bool
-    overdue: bool
-    holders: list[str]
-    findings: dict[str, int]
-    unscreened: list[dict[str, str]]
-
-
 class DecisionBody(Body):
     """A reviewer's decision on the level waiting now."""
 

@@ -32,7 +32,7 @@ from services.principal import Principal, PrincipalKind
 from services.publication import PublicationService, PublishOutcome
 from services.publishing import build_publication
 from services.review_service import EventSink, ReviewService, RunView
-from services.reviewing import Resumer, WaitingItem, decide, resolve, waiting_items
+from services.reviewing import Resumer, ReviewItem, decide, resolve, waiting_items
 from services.status import document_status
 from storage.db import session_scope
 from storage.models import Attachment, Delivery, Document, DocumentVersion, User, aware, utcnow
@@ -134,13 +134,13 @@ class Govpub:
                                           timedelta(seconds=PRESIGN_SECONDS))  # fmt: skip
 
     # -- review ------------------------------------------------------------------------------
-    def review_queue(self, principal: Principal) -> list[WaitingItem]:
+    def review_queue(self, principal: Principal) -> list[ReviewItem]:
         """What waits: for a reviewer the levels they hold on others' documents; all for the office."""
         self._authz.require(principal, Act.REVIEW_QUEUE)
         office = principal.kind is PrincipalKind.OPERATOR or principal.roles & {Role.DISCLOSURE_OFFICE, Role.ADMIN}
         return self._waiting(None if office else principal.username)
 
-    def _waiting(self, username: str | None) -> list[WaitingItem]:
+    def _waiting(self, username: str | None) -> list[ReviewItem]:
         with Session(self.app.engine) as session:
             user = session.exec(select(User).where(User.username == username)).first() if username else None
             return waiting_items(session=session, user=user, now=utcnow(), calendar=load_calendar(self.app.settings))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from disclosure.attributes import Role
@@ -63,9 +63,8 @@ def resolve(
     return view
 
 
-@dataclass(frozen=True, slots=True)
-class WaitingItem:
-    """One review waiting for someone."""
+class ReviewItem(BaseModel):
+    """One review waiting for someone (the API's response schema too)."""
 
     document_id: str
     title: str
@@ -84,19 +83,10 @@ class WaitingItem:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "document_id": self.document_id, "title": self.title, "version": self.version,
-            "level": self.level, "state": self.state, "waiting_since": self.waiting_since.isoformat(),
-            "waited_hours": round(self.waited_hours, 2), "working_days_waited": self.working_days_waited,
-            "due_on": self.due_on.isoformat() if self.due_on else None,
-            "due_provisional": self.due_provisional, "overdue": self.overdue,
-            "holders": self.holders, "findings": self.findings, "unscreened": self.unscreened,
-        }  # fmt: skip
+        return {**self.model_dump(mode="json"), "waited_hours": round(self.waited_hours, 2)}
 
 
-def waiting_items(
-    *, session: Session, user: User | None, now: datetime, calendar: WorkingCalendar
-) -> list[WaitingItem]:
+def waiting_items(*, session: Session, user: User | None, now: datetime, calendar: WorkingCalendar) -> list[ReviewItem]:
     """Reviews waiting (oldest first); for a user, only levels they hold on others' documents."""
     items = []
     held = (
@@ -133,7 +123,7 @@ def waiting_items(
         findings = Counter(f.detector for f in rows)
         unscreened = [{"file": _part(f.source, f.location), "reason": f.note}
                       for f in rows if f.detector == Detector.UNSCREENED.value]  # fmt: skip
-        items.append(WaitingItem(
+        items.append(ReviewItem(
             document_id=run.document_id, title=document.title, version=run.version,
             level=level["name"], state=run.state, waiting_since=since,
             waited_hours=(now - since).total_seconds() / 3600,

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path
 
 from api.deps import CurrentPrincipal, GovpubDep
 from api.problems import problem_responses
-from api.schemas import DecisionBody, ReferralBody, ReviewItem
+from api.schemas import DecisionBody, ReferralBody
 from disclosure.review import ReviewState
 from services.facade import DecisionOutcome
+from services.reviewing import ReviewItem
 
 router = APIRouter(prefix="/api/v1", tags=["review"], responses=problem_responses(401, 403, 404, 409, 422, 503))
 DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -19,7 +20,7 @@ DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.get("/reviews")
 def review_queue(principal: CurrentPrincipal, govpub: GovpubDep) -> list[ReviewItem]:
     """What waits: a reviewer's levels on others' documents, oldest first; everything for the office."""
-    return [ReviewItem.model_validate(item, from_attributes=True) for item in govpub.review_queue(principal)]
+    return govpub.review_queue(principal)
 
 
 @router.post("/reviews/{document_id}/decisions")
@@ -35,7 +36,7 @@ def decide(
 def referrals(principal: CurrentPrincipal, govpub: GovpubDep) -> list[ReviewItem]:
     """Documents referred to the secrecy administration, waiting for its answer."""
     waiting = govpub.review_queue(principal)
-    return [ReviewItem.model_validate(i, from_attributes=True) for i in waiting if i.state == ReviewState.REFERRED]
+    return [i for i in waiting if i.state == ReviewState.REFERRED]
 
 
 @router.post("/referrals/{document_id}/resolution")
