@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI
 
 from api import problems
+from api.fastpath import NotModifiedFastPath
 from api.middleware import RequestIdMiddleware
 from api.requestid import install_log_record_factory
 from services.facade import Govpub
@@ -51,5 +52,6 @@ def create_app(govpub: Govpub) -> FastAPI:
             logger.warning("router %s is not installed: its endpoints are absent", name)
             continue
         app.include_router(module.router, responses=problems.problem_responses(*problems.COMMON_STATUSES))
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(NotModifiedFastPath, validators=govpub.public_objects)
+    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so the fast path's 304s carry an id too
     return app

@@ -18,10 +18,15 @@ _bearer = HTTPBearer(
 )
 
 
-def get_govpub(request: Request) -> Govpub:
+def the_govpub(request: Request) -> Govpub:
     """The application layer the app was created with."""
     govpub: Govpub = request.app.state.govpub
     return govpub
+
+
+async def get_govpub(request: Request) -> Govpub:
+    """The same, as a dependency that needs no worker thread (it does no I/O)."""
+    return the_govpub(request)
 
 
 GovpubDep = Annotated[Govpub, Depends(get_govpub)]
@@ -54,7 +59,7 @@ def authenticate_first(request: Request) -> None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("a bearer token is required")
-    request.state.principal = get_govpub(request).identities.authenticate_token(secret.strip(), via="api")
+    request.state.principal = the_govpub(request).identities.authenticate_token(secret.strip(), via="api")
 
 
 def _needs(dependant: Any) -> bool:  # noqa: ANN401 - fastapi.dependencies.models.Dependant

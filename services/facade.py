@@ -29,6 +29,7 @@ from services.channels import channel_overview, deactivate_channel, export_feeds
 from services.housekeeping import GcReport, collect_orphans
 from services.intake import Intake, IntakeResult, parse_payload
 from services.principal import Principal, PrincipalKind
+from services.public_objects import PublicValidators
 from services.publication import PublicationService, PublishOutcome
 from services.publishing import build_publication
 from services.review_service import EventSink, ReviewService, RunView
@@ -80,6 +81,7 @@ class Govpub:
                                                                  events=events)  # fmt: skip
         self.intake = Intake(engine=app.engine, store=app.store, private_bucket=settings.store.private_bucket,
                              limits=extraction_limits(settings))  # fmt: skip
+        self.public_objects = PublicValidators(app, ttl=settings.api.validator_ttl)
 
     # -- documents ---------------------------------------------------------------------------
     def submit(

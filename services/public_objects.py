@@ -7,6 +7,8 @@ reached this way.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +50,40 @@ def public_object(app: App, key: str) -> PublicObject:
         raise ObjectNotFound(key)
     return PublicObject(key=key, etag=(found.etag or "").strip('"'), last_modified=found.last_modified,
                         content_type=_content_type(key, found.content_type), size=found.size)  # fmt: skip
+
+
+class PublicValidators:
+    """The validators (ETag, Last-Modified, type) of public objects, each kept for ``ttl`` seconds.
+
+    A conditional GET is then answered without a request to the object store: at most ``ttl``
+    seconds after a head page changes, a reader may still hear "not modified" once (micro-caching;
+    0 disables it). Bodies are never cached: a 200 always reads the store.
+    """
+
+    def __init__(self, app: App, *, ttl: float) -> None:
+        self._app = app
+        self._ttl = ttl
+        self._known: dict[str, tuple[float, PublicObject]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, key: str) -> PublicObject | None:
+        """The validators if known and fresh (no I/O: safe on the event loop)."""
+        entry = self._known.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def describe(self, key: str, *, fresh: bool = False) -> PublicObject:
+        """The validators, from the store when not fresh (or when ``fresh``); ObjectNotFound if absent
+        or not public."""
+        found = None if fresh else self.cached(key)
+        if found is not None:
+            return found
+        found = public_object(self._app, key)
+        if self._ttl > 0:
+            with self._lock:
+                if len(self._known) > 10_000:  # noqa: PLR2004 - bounded: drop everything, refill on demand
+                    self._known.clear()
+                self._known[key] = (time.monotonic() + self._ttl, found)
+        return found
 
 
 def read_public(app: App, key: str) -> bytes:

@@ -212,6 +212,14 @@ class ApiSettings(BaseModel):
         description="bytes one submission request may carry (the JSON, or the multipart body with all its "
         "attachments); a larger one is refused (413) while it streams, before anything is stored",
     )
+    validator_ttl: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="seconds the API keeps a public object's ETag and Last-Modified to answer conditional GETs "
+        "(304) without asking the object store; a changed feed may be reported unchanged for at most this long; "
+        "0 asks every time",
+    )
 
     @field_validator("bind")
     @classmethod

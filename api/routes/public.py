@@ -8,12 +8,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import GovpubDep
 from api.problems import problem_responses
 from api.schemas import Health
-from services.bootstrap import App
-from services.public_objects import public_object, read_public
+from services.facade import Govpub
+from services.public_objects import PublicObject, read_public
 
 router = APIRouter(tags=["public"], responses=problem_responses(404, 422, 503))
 Channel = Annotated[str, Path(min_length=1, max_length=120)]
@@ -41,40 +42,61 @@ def healthz() -> Health:
 
 
 @router.get("/feeds/{channel}/{file}", response_class=Response, responses=_FEEDS)
-def feed_page(
+async def feed_page(
     request: Request, govpub: GovpubDep, channel: Channel, file: Literal["atom.xml", "rss.xml", "feed.json"]
 ) -> Response:
     """A channel's head page (Atom 1.0, RSS 2.0, JSON Feed 1.1)."""
-    return serve(request, govpub.app, f"feeds/{channel}/{file}", HEAD_CACHE)
+    key = f"feeds/{channel}/{file}"
+    known = govpub.public_objects.cached(key)  # a fresh validator answers a conditional GET on the event loop
+    if known is not None and (answer := _conditional(request, known, HEAD_CACHE)) is not None:
+        return answer
+    return await run_in_threadpool(serve, request, govpub, key, HEAD_CACHE)
 
 
 @router.get("/feeds/{channel}/archive/{page}", response_class=Response, responses=_FEEDS)
 def archive_page(request: Request, govpub: GovpubDep, channel: Channel, page: ArchivePage) -> Response:
     """An RFC 5005 archive page (``<n>.atom.xml``, ``<n>.rss.xml``, ``<n>.json``)."""
-    return serve(request, govpub.app, f"feeds/{channel}/archive/{page}", ARCHIVE_CACHE)
+    return serve(request, govpub, f"feeds/{channel}/archive/{page}", ARCHIVE_CACHE)
 
 
 @router.get("/documents/{key:path}", response_class=Response, responses=_OBJECTS)
 def public_copy(request: Request, govpub: GovpubDep, key: Annotated[str, Path(max_length=1000)]) -> Response:
     """A published copy (``<索引号>/<version>/body.html``, ``metadata.json``, attachments, ``status.json``)."""
-    return serve(request, govpub.app, f"documents/{key}", HEAD_CACHE)
+    return serve(request, govpub, f"documents/{key}", HEAD_CACHE)
 
 
 @router.get("/audit/{key:path}", response_class=Response, responses=_OBJECTS)
 def audit_object(request: Request, govpub: GovpubDep, key: Annotated[str, Path(max_length=200)]) -> Response:
     """A signed checkpoint of the audit log (``checkpoint.json``, ``checkpoints/<size>.json``, ``public-key.json``)."""
-    return serve(request, govpub.app, f"audit/{key}", HEAD_CACHE)
+    return serve(request, govpub, f"audit/{key}", HEAD_CACHE)
 
 
-def serve(request: Request, app: App, key: str, cache_control: str) -> Response:
+def serve(request: Request, govpub: Govpub, key: str, cache_control: str) -> Response:
     """200 with validators, or 304 when the request's validators still hold."""
-    found = public_object(app, key)
+    known = govpub.public_objects.cached(key)
+    if known is not None and (answer := _conditional(request, known, cache_control)) is not None:
+        return answer
+    found = govpub.public_objects.describe(key, fresh=True)  # a body goes out with the store's validators
+    answer = _conditional(request, found, cache_control)
+    if answer is not None:
+        return answer
+    body = read_public(govpub.app, key)
+    return Response(body, media_type=found.content_type, headers=_validators(found, cache_control))
+
+
+def _validators(found: PublicObject, cache_control: str) -> dict[str, str]:
     headers = {"ETag": f'"{found.etag}"', "Cache-Control": cache_control}
     if found.last_modified is not None:
         headers["Last-Modified"] = format_datetime(found.last_modified.astimezone(UTC), usegmt=True)
+    return headers
+
+
+def _conditional(request: Request, found: PublicObject, cache_control: str) -> Response | None:
+    """304 when the request's validators still hold, else None."""
+    headers = _validators(found, cache_control)
     if not_modified(request, headers["ETag"], found.last_modified):
         return Response(status_code=304, headers=headers)
-    return Response(read_public(app, key), media_type=found.content_type, headers=headers)
+    return None
 
 
 def not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
