@@ -107,6 +107,7 @@ def main() -> None:
     print(f"bare minio puts + SQL inserts: {n / baseline:8.1f} submissions/s ({baseline:.2f} s)")
     print(f"govpub intake:                 {n / govpub:8.1f} submissions/s ({govpub:.2f} s)")
     print(f"ratio govpub / bare:           {baseline / govpub:8.2f}")
+    print(f"result: bare_per_s={n / baseline:.1f} govpub_per_s={n / govpub:.1f} ratio={baseline / govpub:.2f}")
 
 
 if __name__ == "__main__":

@@ -273,6 +273,10 @@ def _report(args: argparse.Namespace, store: S3ObjectStore, scratch: Path, url_f
     print(f"PublicationService (no Prefect):  {service:8.1f} docs/s  ratio {service / base:.2f}")
     print(f"publish-document Prefect flow:    {flow:8.1f} docs/s  ratio {flow / base:.2f}")
     print(f"an empty Prefect flow (overhead): {empty:8.1f} runs/s  (same server, same run)")
+    print(
+        f"result: feed_size_ratio={large / small:.2f} bare_docs_per_s={base:.1f} service_docs_per_s={service:.1f} "
+        f"prefect_docs_per_s={flow:.1f} ratio={flow / base:.2f} empty_flow_runs_per_s={empty:.1f}"
+    )
 
 
 if __name__ == "__main__":

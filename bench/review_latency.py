@@ -94,6 +94,10 @@ def main() -> None:
     print(f"approve → next level waiting / approved: p50 {statistics.median(latencies):.2f} s, p95 {q[18]:.2f} s")
     print(f"approve command itself (record + resume): p50 {statistics.median(record_only):.3f} s")
     print(f"ratio end-to-end / command: {statistics.median(latencies) / statistics.median(record_only):.1f}")
+    print(
+        f"result: p50_s={statistics.median(latencies):.2f} p95_s={q[18]:.2f} "
+        f"command_p50_s={statistics.median(record_only):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,6 +52,10 @@ def main() -> None:
     print(f"bare re.finditer([0-9]{{11}}): {size / baseline:8.1f} MB/s ({bare} matches)")
     print(f"govpub screening:              {size / screening:8.1f} MB/s ({len(findings)} findings)")
     print(f"ratio screening / bare:        {baseline / screening:8.2f}")
+    print(
+        f"result: bare_mb_per_s={size / baseline:.1f} screening_mb_per_s={size / screening:.1f} "
+        f"ratio={baseline / screening:.2f}"
+    )
 
 
 if __name__ == "__main__":
