@@ -10,12 +10,10 @@ everything else goes on to the app unchanged.
 from __future__ import annotations
 
 import re
-from datetime import UTC
-from email.utils import format_datetime
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.routes.public import HEAD_CACHE
+from api.routes.public import HEAD_CACHE, etag_matches, validator_headers
 from services.public_objects import PublicValidators
 
 _HEAD_PAGE = re.compile(r"^/feeds/[^/]{1,120}/(?:atom\.xml|rss\.xml|feed\.json)$")
@@ -33,17 +31,9 @@ class NotModifiedFastPath:
         if scope["type"] == "http" and scope["method"] == "GET" and _HEAD_PAGE.match(scope["path"]):
             wanted = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
             known = self._validators.cached(scope["path"].removeprefix("/")) if wanted else None
-            if known is not None and wanted is not None and _matches(wanted.decode("latin-1"), known.etag):
-                headers = [(b"etag", f'"{known.etag}"'.encode()), (b"cache-control", HEAD_CACHE.encode())]
-                if known.last_modified is not None:
-                    stamp = format_datetime(known.last_modified.astimezone(UTC), usegmt=True)
-                    headers.append((b"last-modified", stamp.encode()))
+            if known is not None and wanted is not None and etag_matches(wanted.decode("latin-1"), f'"{known.etag}"'):
+                headers = [(k.lower().encode(), v.encode()) for k, v in validator_headers(known, HEAD_CACHE).items()]
                 await send({"type": "http.response.start", "status": 304, "headers": headers})
                 await send({"type": "http.response.body", "body": b""})
                 return
         await self.app(scope, receive, send)
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 weak comparison of an If-None-Match list with our ETag (``*`` falls through to the route)."""
-    return any(tag.strip().removeprefix("W/").strip('"') == etag for tag in if_none_match.split(","))

@@ -139,12 +139,6 @@ class Identities:
                 raise Unauthenticated(f"no active user named {username!r}")
             return _principal(session, user, via=via)
 
-    def refresh(self, principal: Principal) -> Principal:
-        """The same user's principal with roles as they are now (for long sessions)."""
-        if principal.kind is not PrincipalKind.USER:
-            return principal
-        return self.impersonate(principal.username, via=principal.via)
-
     # -- administration ---------------------------------------------------------------------
     def add_user(
         self, actor: Principal, *, username: str, name: str, roles: list[Role], levels: list[str],
