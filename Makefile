@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 
 .PHONY: install run serve test lint bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml tests/web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	cd tests/web && npm ci --no-audit --no-fund --silent  # axe-core for the pages' accessibility scan
 	touch $@
 
 install: $(BIN)/.installed

@@ -12,6 +12,8 @@ from api.fastpath import NotModifiedFastPath
 from api.middleware import RequestIdMiddleware
 from api.requestid import install_log_record_factory
 from services.facade import Govpub
+from web import app as pages
+from web.errors import page_error
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def create_app(govpub: Govpub) -> FastAPI:
     app = FastAPI(title="govpub", version="1", description=DESCRIPTION, openapi_url="/openapi.json",
                   docs_url="/docs", redoc_url=None)  # fmt: skip
     app.state.govpub = govpub
-    problems.install(app)
+    problems.install(app, pages=page_error)
     for name in ROUTERS:
         try:
             module = importlib.import_module(name)
@@ -52,6 +54,7 @@ def create_app(govpub: Govpub) -> FastAPI:
             logger.warning("router %s is not installed: its endpoints are absent", name)
             continue
         app.include_router(module.router, responses=problems.problem_responses(*problems.COMMON_STATUSES))
+    pages.install(app)
     app.add_middleware(NotModifiedFastPath, validators=govpub.public_objects)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so the fast path's 304s carry an id too
     return app

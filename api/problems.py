@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -159,11 +159,22 @@ def _http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(status, code, detail, headers=dict(exc.headers or {}))
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers on the app."""
-    app.add_exception_handler(GovpubError, _govpub_error)
-    app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(HTTPException, _http_exception)
+PageErrors = Callable[[Request, Exception], Response | None]
+
+
+def install(app: FastAPI, *, pages: PageErrors | None = None) -> None:
+    """Register the handlers on the app; ``pages`` answers errors of page routes (None: not a page)."""
+
+    def handler(problem: Callable[[Request, Exception], Response]) -> Callable[[Request, Exception], Response]:
+        def handle(request: Request, exc: Exception) -> Response:
+            page = pages(request, exc) if pages is not None else None
+            return page if page is not None else problem(request, exc)
+
+        return handle
+
+    app.add_exception_handler(GovpubError, handler(_govpub_error))
+    app.add_exception_handler(RequestValidationError, handler(_request_validation))
+    app.add_exception_handler(HTTPException, handler(_http_exception))
 
 
 # Documented on every route (the app adds them when it includes a router): any route may meet these.

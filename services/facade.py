@@ -34,6 +34,7 @@ from services.publication import PublicationService, PublishOutcome
 from services.publishing import build_publication
 from services.review_service import EventSink, ReviewService, RunView
 from services.reviewing import Resumer, ReviewItem, decide, resolve, waiting_items
+from services.sessions import WebSessions
 from services.status import document_status
 from storage.db import session_scope
 from storage.models import Attachment, Delivery, Document, DocumentVersion, User, aware, utcnow
@@ -71,6 +72,7 @@ class Govpub:
     def __init__(self, app: App, *, events: EventSink, resume: Resumer) -> None:
         self.app = app
         self.identities = app.identities
+        self.sessions = WebSessions(app.engine, identities=app.identities, authz=app.authz)
         self._authz = app.authz
         self._events = events
         self._resume = resume
@@ -271,6 +273,10 @@ class Govpub:
 
     def _audit(self) -> AuditLog:
         return build_audit_log(self.app.settings, engine=self.app.engine, store=self.app.store)
+
+    def refuse(self, principal: Principal, action: str, reason: str, *, subject: str = "") -> None:
+        """Audit a refusal a door made before any use case ran (a form without its CSRF token)."""
+        self._authz.refused(principal, action, reason, subject=subject)
 
     # -- rules shared by several use cases -----------------------------------------------------
     def _require_reader(self, principal: Principal, document_id: str) -> None:

@@ -28,7 +28,7 @@ from disclosure.text import line_problem
 from services.authz import Act, Authorizer
 from services.principal import Principal, PrincipalKind
 from storage.db import session_scope
-from storage.models import Agency, ApiToken, User, UserRole, aware, utcnow
+from storage.models import Agency, ApiToken, User, UserRole, WebSession, aware, utcnow
 from storage.repository.agencies import get_user
 from storage.repository.audit import append_event
 
@@ -131,6 +131,10 @@ class Identities:
         )
         raise Unauthenticated("wrong user name or password, or the account is locked")
 
+    def principal_of(self, session: Session, user: User, *, via: str) -> Principal:
+        """The principal of a user read in ``session`` (roles and levels read fresh)."""
+        return _principal(session, user, via=via)
+
     def impersonate(self, username: str, *, via: str) -> Principal:
         """The principal of a named active user, without credentials (development's ``--as`` only)."""
         with Session(self._engine) as session:
@@ -196,6 +200,7 @@ class Identities:
             ):
                 row.revoked_at = now
                 session.add(row)
+            revoke_sessions(session, user.id or 0, now)
             append_event(session=session, actor=actor.username, action="user.deactivated", entity_type="user",
                          entity_id=username, before={"active": True}, after={"active": False})  # fmt: skip
             return _public(session, user)
@@ -209,6 +214,7 @@ class Identities:
             user = get_user(session=session, username=username)
             user.password_hash, user.failed_logins, user.locked_until = _hasher.hash(password), 0, None
             session.add(user)
+            revoke_sessions(session, user.id or 0, self._clock())  # signed-in browsers sign in again
             append_event(session=session, actor=actor.username, action="user.password_set", entity_type="user",
                          entity_id=username)  # fmt: skip
 
@@ -314,3 +320,13 @@ def _token_public(row: ApiToken, username: str) -> TokenPublic:
         expires_at=aware(row.expires_at), last_used_at=aware(row.last_used_at) if row.last_used_at else None,
         revoked=row.revoked_at is not None,
     )  # fmt: skip
+
+
+def revoke_sessions(session: Session, user_id: int, now: datetime) -> int:
+    """End every live session of a user (deactivation, a new password); how many."""
+    rows = list(session.exec(select(WebSession).where(WebSession.user_id == user_id,
+                                                      col(WebSession.revoked_at).is_(None))))  # fmt: skip
+    for row in rows:
+        row.revoked_at = now
+        session.add(row)
+    return len(rows)

@@ -72,6 +72,20 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in browser session: only the sha256 of the cookie's secret is stored."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="govpub_user.id", index=True)
+    secret_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))  # absolute limit
+    last_seen_at: datetime = _ts()  # idle limit counts from here
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
 class UserRole(SQLModel, table=True):
     """A role a user holds; reviewers hold one row per review level."""
 
