@@ -1,4 +1,4 @@
-# Two entry points: `make run` (install, then the demo on embedded defaults) and
+# Two entry points: `make run` (install, run the demo on embedded defaults, then keep serving it) and
 # `make test` (install, then the whole test suite). Both work on a fresh clone.
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml tests/web/package-lock.json
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/govpub demo
+	$(BIN)/govpub demo --serve
 
 serve: install
 	$(BIN)/govpub serve

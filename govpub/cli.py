@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -20,10 +19,10 @@ from disclosure.review import Decision
 from govpub import cli_admin, cli_users
 from govpub.cli_common import err, handled, left_for_reconciler, open_govpub, out, resume_on_prefect
 from govpub.samples import export_samples
+from govpub.serving import serve_until_stopped, where
 from govpub.stack import Stack, running_api, use_prefect
 from services.bootstrap import load_agency_config, today
 from services.facade import Govpub
-from services.publishing import base_url
 from services.screening import screen_for_agency
 from services.settings import load_settings
 
@@ -172,10 +171,14 @@ def sample_export(
 
 @app.command()
 @_handled
-def demo() -> None:
+def demo(
+    serve: Annotated[
+        bool, typer.Option("--serve", help="then keep serving the pages and the API (Ctrl-C stops)")
+    ] = False,
+) -> None:
     """Run the corpus through review on embedded defaults: one returned and resubmitted, one rejected."""
     from flows.prefect_events import PrefectEvents  # noqa: PLC0415
-    from govpub.demo import run_demo  # noqa: PLC0415
+    from govpub.demo import demo_passwords, run_demo  # noqa: PLC0415
 
     settings = load_settings()
     api = running_api(settings)
@@ -188,12 +191,18 @@ def demo() -> None:
             assert api is not None  # noqa: S101 - started above
             use_prefect(settings, api)
             completed = run_demo(Govpub(govpub.app, events=PrefectEvents(), resume=resume_on_prefect), out)
+            report = govpub.audit_verify(principal)
+            out.print(f"audit trail intact: {report.events} events" if not report.problems else
+                      f"audit problems: {'; '.join(report.problems)}")  # fmt: skip
+            users = demo_passwords(govpub) if serve else []
+            if serve and stack is None:
+                where(out, f"http://{settings.api.bind}", api, users)
+            elif serve and stack is not None:
+                serve_until_stopped(govpub.app, stack, api, out, demo_users=users)
         finally:
             if stack is not None:
+                out.print("stopping…")
                 stack.stop()
-        report = govpub.audit_verify(principal)
-        out.print(f"audit trail intact: {report.events} events" if not report.problems else
-                  f"audit problems: {'; '.join(report.problems)}")  # fmt: skip
     if not completed:
         raise ServiceUnavailable("the demonstration did not finish in time")
 
@@ -280,41 +289,16 @@ def review_resolve(
 @app.command()
 @_handled
 def serve() -> None:
-    """Run the embedded stack (managed S3, Prefect server, work pool, deployments, worker) until Ctrl-C."""
-    import signal as _signal  # noqa: PLC0415
-    import time as _time  # noqa: PLC0415
-
+    """Run the embedded stack (managed S3, Prefect server, worker) with the API and pages until Ctrl-C."""
     settings = load_settings()
-    stopping = []
-    for signum in (_signal.SIGINT, _signal.SIGTERM):  # also when started in the background
-        _signal.signal(signum, lambda *_: stopping.append(True))
-    from api.server import ApiServer  # noqa: PLC0415 - imports FastAPI and uvicorn
-
-    closing = ExitStack()
-    stack_enter = closing.enter_context
     with open_govpub(owner="serve") as (govpub, _):
         stack = Stack(settings)
         try:
             api = stack.start()
             use_prefect(settings, api)
-            from flows.prefect_events import PrefectEvents  # noqa: PLC0415 - imports prefect
-
-            served = Govpub(govpub.app, events=PrefectEvents(), resume=resume_on_prefect)
-            http = stack_enter(ApiServer(served, settings.api.bind))
-            ui = api.removesuffix("/api")
-            out.print(f"govpub is serving: HTTP API {http.url}/api/v1 (OpenAPI {http.url}/openapi.json); "
-                      f"Prefect API {api} (UI at {ui}); Ctrl-C stops", highlight=False)  # fmt: skip
-            out.print(f"public feeds: {base_url(settings, govpub.app.store)}feeds/all/atom.xml", highlight=False)
-            while not stopping:
-                dead = stack.check()
-                if dead:
-                    raise ServiceUnavailable(
-                        f"the {dead} exited; see {settings.data_dir / 'prefect' / (dead + '.log')}"
-                    )
-                _time.sleep(1)
+            serve_until_stopped(govpub.app, stack, api, out)
         finally:
             out.print("stopping…")
-            closing.close()
             stack.stop()
 
 

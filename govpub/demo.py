@@ -19,6 +19,7 @@ from disclosure.review import Decision, ReviewState
 from disclosure.states import DocumentState
 from govpub.samples import Sample, load_samples, sample_interpretation
 from services.facade import Govpub
+from services.identities import UserPublic
 from services.principal import Principal, operator
 from services.review_service import RunView
 
@@ -55,6 +56,20 @@ def credentials(govpub: Govpub, usernames: list[str]) -> dict[str, Principal]:
         made = govpub.identities.create_token(operator(), username, expires_days=1, name="govpub demo")
         signed_in[username] = govpub.identities.authenticate_token(made.secret, via="cli")
     return signed_in
+
+
+DEMO_PASSWORD = "govpub-demo-"  # noqa: S105 - the demo's well-known passwords: govpub-demo-<user name>
+
+
+def demo_passwords(govpub: Govpub) -> list[tuple[UserPublic, str]]:
+    """Give every active demo user the demo password (printed for the newcomer who signs in)."""
+    users = []
+    for user in govpub.identities.list_users(operator()):
+        if user.active:
+            password = DEMO_PASSWORD + user.username
+            govpub.identities.set_password(operator(), user.username, password)
+            users.append((user, password))
+    return users
 
 
 def run_demo(govpub: Govpub, console: Console, timeout: float = 1200) -> bool:

@@ -27,9 +27,10 @@ def _when(value: datetime | date | str | None, fmt: str = "%Y-%m-%d %H:%M") -> s
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed: datetime | date = datetime.fromisoformat(value)
         except ValueError:
             return value
+        value = parsed
     if isinstance(value, datetime):
         return (value.astimezone(CHINA) if value.tzinfo else value).strftime(fmt)
     return value.isoformat()

@@ -21,8 +21,9 @@ FORBIDDEN = {
     "feeds": {"services", "flows", "api", "web", "govpub"},
     "services": {"flows", "api", "web", "govpub"},
     "flows": {"storage", "feeds", "api", "web", "govpub"},
-    "api": {"storage", "feeds", "flows", "web", "govpub"},
-    "web": {"storage", "feeds", "flows", "govpub"},
+    # the API's app hosts the pages (api.app installs web: one server, one port); never the reverse
+    "api": {"storage", "feeds", "flows", "govpub"},
+    "web": {"storage", "feeds", "flows", "api", "govpub"},
 }
 DOOR_FORBIDDEN = {"storage", "feeds"}
 
