@@ -77,7 +77,9 @@ def require_principal(request: Request) -> Principal:
 async def csrf_form(request: Request) -> FormData:
     """The submitted form, once its CSRF token is verified (refusal audited)."""
     principal = optional_principal(request)
-    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
+    # a text field may be as long as an upload (a body of 5 million characters), not Starlette's 1 MB
+    limit = govpub_of(request).app.settings.api.max_upload_bytes
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=limit)
     presented = form.get("csrf_token")
     presented = presented if isinstance(presented, str) else ""
     secret = getattr(request.state, "session_secret", "")
