@@ -19,21 +19,25 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, delete, select
 
 from disclosure.errors import InvalidInput, NotFound, Violation
-from disclosure.publication import Validity
+from disclosure.publication import Validity, public_prefix
 from disclosure.states import DocumentState
 from feeds.channels import is_absolute
 from feeds.sanitize import public_html
+from services.bootstrap import App
 from services.extract.text import html_text
+from services.public_objects import read_public
 from services.public_records import KIND_LABELS, last_publication, version_row
 from storage.db import session_scope
 from storage.models import Agency, AuditEvent, CatalogueText, Document, Publication, aware
 from storage.repository import search
 
 MAX_LIMIT = 100
+MAX_FACET_VALUES = 200
+EXCERPT_CHARS = 80
 
 
 class CatalogueItemNotFound(NotFound):
@@ -107,6 +111,16 @@ class CataloguePage(BaseModel):
     next: str | None
 
 
+class CatalogueFacets(BaseModel):
+    """What the catalogue's filters can choose from: the values public items carry now."""
+
+    categories: list[str] = Field(description="主题分类 of public items, in order")
+    agencies: list[tuple[str, str]] = Field(description="(agency code, name) of agencies with public items")
+    years: list[int] = Field(description="years of first publication, newest first")
+    kinds: list[tuple[str, str]] = Field(description="(kind, label) of every kind")
+    validities: list[tuple[str, str]] = Field(description="(validity, label) of every validity")
+
+
 class CatalogueQuery(BaseModel):
     """A catalogue listing or search: filters, cursor, page size."""
 
@@ -166,6 +180,53 @@ class CatalogueService:
                                     limit=limit + 1 - len(found))  # fmt: skip
             found += [(1, i) for i in ids]
         return found
+
+    def count(self, request: CatalogueQuery, *, cap: int = 1000) -> tuple[int, bool]:
+        """How many items the listing or search reaches (whatever the cursor): at most ``cap``, and
+        whether there are more. Bounded: it reads at most ``cap + 1`` ids through the same queries."""
+        filters = search.Filters(request.category, request.agency, request.year, request.kind,
+                                 request.validity.value if request.validity else None)  # fmt: skip
+        with Session(self._engine) as session:
+            if request.q is None or not request.q.strip():
+                found = len(search.list_ids(session, filters=filters, before=None, limit=cap + 1))
+            else:
+                query = search.parse_query(request.q)
+                found = len(self._search(session, query, filters, tier=0, before=None, limit=cap))
+        return min(found, cap), found > cap
+
+    def excerpts(self, q: str | None, index_numbers: list[str]) -> dict[str, str]:
+        """Where the search words occur in these public items' searchable text (文号, 内容概述, body):
+        about EXCERPT_CHARS characters around the first one found, as the index stores the text
+        (NFKC, case folded); 索引号 → excerpt, none for an item whose words are only in the title."""
+        query = search.parse_query(q or "")
+        if query.empty or not index_numbers:
+            return {}
+        with Session(self._engine) as session:
+            rows = session.exec(select(CatalogueText.index_number, CatalogueText.body_text)
+                                .where(col(CatalogueText.index_number).in_(index_numbers))).all()  # fmt: skip
+        found: dict[str, str] = {}
+        for number, body in rows:
+            at = min((i for term in query.terms if (i := body.find(term)) >= 0), default=-1)
+            if at < 0:
+                continue
+            start = max(0, at - EXCERPT_CHARS // 4)
+            end = min(len(body), start + EXCERPT_CHARS)
+            piece = " ".join(body[start:end].split())
+            found[number] = ("…" if start else "") + piece + ("…" if end < len(body) else "")
+        return found
+
+    def facets(self) -> CatalogueFacets:
+        """The filter values public items carry (distinct values read by skipping along each index)."""
+        with Session(self._engine) as session:
+            categories = [str(v) for v in _distinct(session, "category")]
+            codes = [str(v) for v in _distinct(session, "agency")]
+            years = sorted((int(str(v)) for v in _distinct(session, "year")), reverse=True)
+            names = dict(session.exec(select(Agency.code, Agency.name).where(col(Agency.code).in_(codes))).all())
+        return CatalogueFacets(
+            categories=categories, agencies=[(code, names.get(code, code)) for code in codes], years=years,
+            kinds=[(kind, label) for kind, label in KIND_LABELS.items()],
+            validities=[(v.value, v.label) for v in Validity],
+        )  # fmt: skip
 
     def get(self, index_number: str) -> CatalogueEntry | WithdrawnItem:
         """One item by its 索引号: the entry, or the notice of its withdrawal."""
@@ -249,6 +310,21 @@ class CatalogueService:
             interpretations=[link for of, link in links.values() if of == document.id],
             interprets=interprets[1] if interprets else None,
         )  # fmt: skip
+
+
+def _distinct(session: Session, column: Literal["category", "agency", "year"]) -> list[object]:
+    """Distinct values of an indexed catalogue column in order: one index probe per value (a loose
+    index scan), so the cost follows the number of values, not of items."""
+    sql = (f"WITH RECURSIVE v(x) AS (SELECT MIN({column}) FROM catalogue_text UNION ALL "  # noqa: S608 - fixed names
+           f"SELECT (SELECT MIN({column}) FROM catalogue_text WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
+           f"SELECT x FROM v WHERE x IS NOT NULL LIMIT {MAX_FACET_VALUES}")  # fmt: skip
+    return [row[0] for row in session.execute(text(sql))]
+
+
+def public_body(app: App, entry: CatalogueEntry) -> str:
+    """The body of an entry's public copy: the HTML publication wrote after sanitising it with nh3
+    (``feeds.sanitize.public_html``), read from the public bucket — never the drafter's input."""
+    return read_public(app, public_prefix(entry.index_number, entry.version) + "body.html").decode("utf-8")
 
 
 def _encode(tier: int, row_id: int) -> str:

@@ -13,15 +13,16 @@ from services.identities import Identities
 from services.principal import operator
 from services.sessions import IDLE, LIFETIME, WebSessions, check_csrf, csrf_token
 from storage.models import AuditEvent, WebSession
+from tests.integration import test_identities
 from tests.integration.test_identities import Clock, _refusals
-from tests.integration.test_identities import world as world  # noqa: F401 - fixtures
-from tests.integration.test_identities import govpub as govpub  # noqa: F401
+
+world, govpub = test_identities.world, test_identities.govpub  # the fixtures, shared
 
 PASSWORD = "session-password-1"
 
 
 @pytest.fixture
-def sessions(govpub):  # noqa: F811
+def sessions(govpub):
     clock = Clock()
     authz = Authorizer(govpub.app.engine)
     identities = Identities(govpub.app.engine, authz=authz, clock=clock)
