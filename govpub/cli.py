@@ -178,7 +178,7 @@ def demo(
 ) -> None:
     """Run the corpus through review on embedded defaults: one returned and resubmitted, one rejected."""
     from flows.prefect_events import PrefectEvents  # noqa: PLC0415
-    from govpub.demo import demo_passwords, run_demo  # noqa: PLC0415
+    from govpub.demo import demo_passwords, leave_for_the_browser, run_demo  # noqa: PLC0415
 
     settings = load_settings()
     api = running_api(settings)
@@ -194,6 +194,8 @@ def demo(
             report = govpub.audit_verify(principal)
             out.print(f"audit trail intact: {report.events} events" if not report.problems else
                       f"audit problems: {'; '.join(report.problems)}")  # fmt: skip
+            if serve:
+                leave_for_the_browser(govpub, out)
             users = demo_passwords(govpub) if serve else []
             if serve and stack is None:
                 where(out, f"http://{settings.api.bind}", api, users)

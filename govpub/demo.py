@@ -116,6 +116,25 @@ def run_demo(govpub: Govpub, console: Console, timeout: float = 1200) -> bool:
     return not pending and not unpublished
 
 
+def leave_for_the_browser(govpub: Govpub, console: Console) -> str:
+    """Submit one more document with a finding and leave it waiting at the first level, so a newcomer
+    sees the workbench with something to decide; its id."""
+    sample = load_samples()[2]
+    data = copy.deepcopy(sample.submission)
+    data["title"] = "（待审示例）" + data["title"]
+    data["summary"] = data["summary"][:80] + f"（演示{int(time.time()) % 100000}）"
+    data["body"] += "\n联系人：王先生，联系电话 13912345678。"  # a screening finding, shown masked
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = []
+        for name, content in sample.files.items():
+            (Path(scratch) / name).write_bytes(content)
+            paths.append(Path(scratch) / name)
+        drafter = credentials(govpub, ["drafter"])["drafter"]
+        result = govpub.submit(drafter, json.dumps(data, ensure_ascii=False).encode("utf-8"), files=paths)
+    console.print(f"left waiting for you at the first review level: {result.document_id} (sign in as reviewer1)")
+    return result.document_id
+
+
 def _wait_for_publication(govpub: Govpub, plans: list[Plan], deadline: float) -> set[str]:
     """Wait until every approved 主动公开 document is published; return those that are not."""
     while True:

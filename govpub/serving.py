@@ -37,7 +37,6 @@ def serve_until_stopped(
                 raise ServiceUnavailable(
                     f"the {dead} exited; see {app.settings.data_dir / 'prefect' / (dead + '.log')}"
                 )
-        console.print("stopping…")
 
 
 def where(console: Console, url: str, prefect_api: str, demo_users: Sequence[tuple[UserPublic, str]]) -> None:

@@ -1,7 +1,8 @@
 """The issue's journeys across people, each in their own browser against the real server: a
 drafter's form → every review level on the workbench → the public catalogue and its search; a
 return → a revision on the prefilled form → the reviewer reads the difference. The tests play only
-the flows' part (``begin_review``: begin and screen; ``publish``: what the publish flow does)."""
+the flows' part (``begin_review``: begin and screen; ``publish``: what the publish flow does).
+And a document whose title, summary and body carry script is shown inert on every page it reaches."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from disclosure.attributes import DisclosureAttribute
+from disclosure.review import Decision
 from services.principal import operator
 from tests.api.conftest import REVIEWERS, ApiWorld, sample_submission
 from tests.web.conftest import People, axe_violations, describe
 from tests.web.test_drafts import fill_document, write_files
-from tests.web.test_reviews import decide_on_page
+from tests.web.test_reviews import as_user, decide_on_page, original_body, submit, watch_dialogs
 
 PHONE = "13912345678"
 
@@ -104,3 +107,44 @@ def test_a_returned_document_is_revised_on_its_form_and_the_reviewer_reads_the_d
     first.goto(f"/work/reviews/{doc}")
     expect(first.locator("ins", has_text="本通知自印发之日起施行")).to_be_visible()
     shot(first, "difference")
+
+
+HOSTILE = '<script>alert("t")</script><img src=x onerror=alert("i")>'
+
+
+def inert(page: Page, path: str, dialogs: list[str], shown: str) -> None:
+    """The page at ``path`` runs no script of the document's and shows its markup as text."""
+    page.goto(path)
+    page.wait_for_load_state("load")
+    assert not dialogs, f"{path}: a script ran: {dialogs}"
+    assert page.locator("img[onerror]").count() == 0, path
+    assert not page.evaluate("[...document.scripts].some(s => s.textContent.includes('alert'))"), path
+    expect(page.get_by_text(shown).first).to_be_visible()
+
+
+def test_a_script_in_a_title_or_body_is_inert_on_every_page(people: People) -> None:
+    world = people.world
+    title = f"关于{HOSTILE}的通知"
+    doc = submit(world, title=title, body=f"{HOSTILE}\n{original_body()}", summary=f"概述{HOSTILE}")
+    view = world.begin_review(doc, 1)
+    pages = {user: people.signed_in(user) for user in ("drafter", REVIEWERS[view.levels[0].name], "office")}
+    dialogs = {user: watch_dialogs(page) for user, page in pages.items()}
+    shown = '<script>alert("t")</script>'  # the title's markup, as text
+    for path in ("/work/documents", f"/work/documents/{doc}"):
+        inert(pages["drafter"], path, dialogs["drafter"], shown)
+    reviewer = REVIEWERS[view.levels[0].name]
+    for path in ("/work/reviews", f"/work/reviews/{doc}"):
+        inert(pages[reviewer], path, dialogs[reviewer], shown)
+    for path in ("/work/office", "/work/reviews"):
+        inert(pages["office"], path, dialogs["office"], shown)
+    for position, level in enumerate(view.levels):
+        last = position == len(view.levels) - 1
+        world.govpub.decide(as_user(world, REVIEWERS[level.name]), doc, Decision.APPROVE,
+                            attribute=DisclosureAttribute.PROACTIVE if last else None)  # fmt: skip
+    [(_, _, index_number)] = world.govpub.publish(operator(), doc).published
+    public = people.anonymous()
+    public_dialogs = watch_dialogs(public)
+    for path in ("/catalogue", "/catalogue?q=通知", f"/catalogue/{index_number}"):
+        inert(public, path, public_dialogs, shown)
+    inert(pages["office"], "/work/office/documents", dialogs["office"], shown)
+    inert(pages["drafter"], f"/work/documents/{doc}", dialogs["drafter"], shown)

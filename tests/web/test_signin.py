@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from services.principal import operator
 from storage.models import AuditEvent
-from tests.web.conftest import PASSWORD, People
+from tests.web.conftest import PASSWORD, People, axe_violations, describe
 
 
 def refusals(people: People, act: str) -> list[AuditEvent]:
@@ -23,6 +23,8 @@ def test_signing_in_sets_a_protected_session_cookie_and_signing_out_ends_it(peop
     page = people.anonymous()
     page.goto("/work/reviews")
     assert "/signin" in page.url  # a staff page sends an anonymous visitor to sign in, and back afterwards
+    found = axe_violations(page)
+    assert not found, describe(found)
     shot(page, "signin")
     page.get_by_label("用户名").fill("reviewer1")
     page.get_by_label("密码").fill(PASSWORD)
@@ -50,6 +52,8 @@ def test_a_wrong_password_is_refused_and_five_lock_the_account(people: People, s
         page.get_by_role("button", name="登录").click()
         page.wait_for_load_state()
         assert page.get_by_role("alert").is_visible()
+    found = axe_violations(page)
+    assert not found, describe(found)  # with its error
     shot(page, "signin-refused")
     page.get_by_label("用户名").fill("drafter")
     page.get_by_label("密码").fill(PASSWORD)  # the right password, but the account is locked now
