@@ -190,12 +190,13 @@ def demo(
                 api = stack.start()
             assert api is not None  # noqa: S101 - started above
             use_prefect(settings, api)
-            completed = run_demo(Govpub(govpub.app, events=PrefectEvents(), resume=resume_on_prefect), out)
+            on_prefect = Govpub(govpub.app, events=PrefectEvents(), resume=resume_on_prefect)
+            completed = run_demo(on_prefect, out)
             report = govpub.audit_verify(principal)
             out.print(f"audit trail intact: {report.events} events" if not report.problems else
                       f"audit problems: {'; '.join(report.problems)}")  # fmt: skip
             if serve:
-                leave_for_the_browser(govpub, out)
+                leave_for_the_browser(on_prefect, out)
             users = demo_passwords(govpub) if serve else []
             if serve and stack is None:
                 where(out, f"http://{settings.api.bind}", api, users)
