@@ -82,4 +82,6 @@ def _describe(exc: Exception) -> tuple[int, str, str, list[Violation]]:
     elif isinstance(exc, HTTPException):
         status = exc.status_code
         heading = {404: "未找到", 405: "不支持的请求方式"}.get(status, "请求有误")
+        if status < 500 and isinstance(exc.detail, str) and status != 404:  # noqa: PLR2004
+            detail = exc.detail
     return status, heading, detail, []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Playwright, sync_playwright
 
 from services.principal import operator
 from storage.seaweed import SeaweedEndpoint
@@ -140,3 +140,15 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def describe(violations: list[dict[str, Any]]) -> str:
     """Violations as readable text for an assertion message."""
     return json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def watch_dialogs(page: Page) -> list[str]:
+    """Every dialog a page opens (a script that ran: there must be none); dismissed and kept."""
+    opened: list[str] = []
+
+    def seen(dialog: Dialog) -> None:
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", seen)
+    return opened

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.review import Decision
@@ -28,7 +28,7 @@ from govpub.samples import load_samples, sample_interpretation
 from services.principal import operator
 from storage.seaweed import SeaweedEndpoint
 from tests.api.conftest import REVIEWERS, USERS, ApiWorld, run_world, sample_submission, settings_for
-from tests.web.conftest import PASSWORD, People, axe_violations, describe
+from tests.web.conftest import PASSWORD, People, axe_violations, describe, watch_dialogs
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(1)>"
@@ -158,18 +158,6 @@ def visitors(browser: Browser, catalogue_world: tuple[ApiWorld, Published]) -> I
 @pytest.fixture
 def published(catalogue_world: tuple[ApiWorld, Published]) -> Published:
     return catalogue_world[1]
-
-
-def no_dialogs(page: Page) -> list[str]:
-    """Record every dialog a script opens (there must be none) and dismiss it."""
-    opened: list[str] = []
-
-    def seen(dialog: Dialog) -> None:
-        opened.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", seen)
-    return opened
 
 
 def accessible(page: Page, where: str) -> None:
@@ -402,7 +390,7 @@ def test_a_withdrawn_item_shows_its_notice_and_an_unpublished_one_is_not_there(
 
 def test_scripts_in_a_title_or_body_are_shown_inert(visitors: People, published: Published, shot) -> None:
     page = visitors.anonymous()
-    dialogs = no_dialogs(page)
+    dialogs = watch_dialogs(page)
     title = f"年度报告{SCRIPT}{IMAGE}"
     page.goto("/catalogue")
     expect(page.get_by_role("link", name=title)).to_be_visible()  # the text as typed, not markup

@@ -15,9 +15,9 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.review import Decision
 from services.principal import operator
 from tests.api.conftest import REVIEWERS, ApiWorld, sample_submission
-from tests.web.conftest import People, axe_violations, describe
+from tests.web.conftest import People, axe_violations, describe, watch_dialogs
 from tests.web.test_drafts import fill_document, write_files
-from tests.web.test_reviews import as_user, decide_on_page, original_body, submit, watch_dialogs
+from tests.web.test_reviews import as_user, decide_on_page, original_body, submit
 
 PHONE = "13912345678"
 

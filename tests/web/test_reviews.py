@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from disclosure.review import Decision
@@ -20,7 +20,7 @@ from services.principal import Principal
 from services.workbench_text import Span, diff_chars, diff_text, mask_html, mask_text
 from storage.models import AuditEvent, ReviewDecision, ReviewRun, utcnow
 from tests.api.conftest import ApiWorld, attachment_spec, sample_submission
-from tests.web.conftest import AXE, WCAG, People, axe_violations, describe
+from tests.web.conftest import AXE, WCAG, People, axe_violations, describe, watch_dialogs
 
 ID_CARD, ID_MASKED = "11010519491231002X", "11*************02X"
 PHONE, PHONE_MASKED = "13912345678", "139****5678"
@@ -74,18 +74,6 @@ def original_body() -> str:
     payload, _ = sample_submission(2)
     body: str = payload["body"]
     return body
-
-
-def watch_dialogs(page: Page) -> list[str]:
-    """Every dialog a page opens (a script that ran); dismissed and kept for the assertion."""
-    opened: list[str] = []
-
-    def seen(dialog: Dialog) -> None:
-        opened.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", seen)
-    return opened
 
 
 def csrf(page: Page) -> str:
