@@ -9,8 +9,9 @@ from enum import StrEnum
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.calendar import WorkingCalendar, WorkingDayResult
-from disclosure.errors import RuleViolation
+from disclosure.errors import InvalidInput, RuleViolation, Violation
 from disclosure.states import DocumentState
+from disclosure.text import public_text_problem
 
 DEFAULT_INDEX_TEMPLATE = "{org_code}/{yyyy}-{serial:05d}"
 _INDEX_FIELDS = frozenset({"org_code", "yyyy", "serial", "agency"})
@@ -55,6 +56,17 @@ class FeedAction(StrEnum):
     RELATED = "related"  # a linked interpretation appeared: the entry gains a related link
     VALIDITY = "validity"
     WITHDRAW = "withdraw"
+
+
+WITHDRAWAL_NEEDS_REASON = "a withdrawal needs a public reason"
+
+
+def check_withdrawal_reason(reason: str) -> None:
+    """A withdrawal's public reason: not blank (RuleViolation) and fit to publish (InvalidInput)."""
+    if not reason.strip():
+        raise RuleViolation(WITHDRAWAL_NEEDS_REASON)
+    if (problem := public_text_problem(reason)) is not None:
+        raise InvalidInput([Violation("--reason", problem)])
 
 
 def check_index_template(template: str) -> list[str]:

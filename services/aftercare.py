@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from disclosure.attributes import Role
 from disclosure.errors import InvalidInput, RuleViolation, Violation
-from disclosure.publication import FeedAction, Validity
+from disclosure.publication import FeedAction, Validity, check_withdrawal_reason
 from disclosure.states import DocumentState, check_transition
 from disclosure.text import public_text_problem
 from services.catalogue import remove_from_index
@@ -57,10 +57,7 @@ class Aftercare:
 
         A policy's published interpretations follow it; an interpretation's policy loses the link.
         """
-        if not reason.strip():
-            raise RuleViolation("a withdrawal needs a public reason")
-        if (problem := public_text_problem(reason)) is not None:
-            raise InvalidInput([Violation("--reason", problem)])
+        check_withdrawal_reason(reason)
         deliveries: set[str] = set()
         with session_scope(self._engine) as session:
             require_office(session, actor)

@@ -183,15 +183,19 @@ class CatalogueService:
 
     def count(self, request: CatalogueQuery, *, cap: int = 1000) -> tuple[int, bool]:
         """How many items the listing or search reaches (whatever the cursor): at most ``cap``, and
-        whether there are more. Bounded: it reads at most ``cap + 1`` ids through the same queries."""
+        whether there are more. Bounded: it reads at most ``cap + 1`` ids of the same rows."""
         filters = search.Filters(request.category, request.agency, request.year, request.kind,
                                  request.validity.value if request.validity else None)  # fmt: skip
         with Session(self._engine) as session:
             if request.q is None or not request.q.strip():
                 found = len(search.list_ids(session, filters=filters, before=None, limit=cap + 1))
-            else:
-                query = search.parse_query(request.q)
-                found = len(self._search(session, query, filters, tier=0, before=None, limit=cap))
+            elif (query := search.parse_query(request.q)).empty:
+                found = 0
+            else:  # as many as _search would find, counted in no order
+                found = search.count_ids(session, query, title_tier=True, filters=filters, limit=cap + 1)
+                if found <= cap:
+                    found += search.count_ids(session, query, title_tier=False, filters=filters,
+                                              limit=cap + 1 - found)  # fmt: skip
         return min(found, cap), found > cap
 
     def excerpts(self, q: str | None, index_numbers: list[str]) -> dict[str, str]:

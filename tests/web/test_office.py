@@ -236,13 +236,14 @@ def change_validity_on_the_page(page: Page, world: ApiWorld, doc: str, number: s
 
 
 def withdraw_on_the_page(page: Page, world: ApiWorld, doc: str, number: str, shot) -> None:
-    """A blank reason is refused at its field in the service's words; a reason, confirmed, withdraws."""
+    """A blank reason is refused at its field in the core's words before the confirmation; a reason,
+    confirmed, withdraws."""
     expect(page.get_by_text("撤回后，该文件将从公开目录、检索和订阅源中移除")).to_be_visible()
     assert_accessible(page)
     shot(page, "withdraw")
     page.get_by_label("撤回理由（将公开）").fill("  ")  # blank to the rule
     page.get_by_role("button", name="下一步：确认").click()
-    page.get_by_role("button", name="确认撤回").click()
+    expect(page.get_by_role("button", name="确认撤回")).to_have_count(0)  # refused at the first step
     expect(page.locator("#reason-error")).to_have_text("a withdrawal needs a public reason")
     expect(page.get_by_label("撤回理由（将公开）")).to_have_attribute("aria-invalid", "true")
     assert catalogue_item(world, number)["status"] == "public"

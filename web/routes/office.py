@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from disclosure.errors import InvalidInput, RuleViolation
-from disclosure.publication import Validity
+from disclosure.publication import Validity, check_withdrawal_reason
 from disclosure.review import ReviewState
 from services import office_view
 from services.authz import Act
@@ -142,10 +142,12 @@ def withdraw_page(request: Request, principal: PagePrincipal, document_id: Docum
 def withdraw(request: Request, principal: PagePrincipal, form: CsrfForm, document_id: DocumentId) -> Response:
     """First the confirmation (what will happen, the public reason as it will read); then the act."""
     reason = field(form, "reason")
-    if field(form, "step") != "confirm" or field(form, "back"):
-        step = "form" if field(form, "back") else "confirm"
-        return _withdraw_form(request, principal, document_id, reason=reason, step=step)
     try:
+        if field(form, "step") != "confirm" or field(form, "back"):
+            if not field(form, "back"):
+                check_withdrawal_reason(reason)  # the core's rule, before the confirmation shows it
+            step = "form" if field(form, "back") else "confirm"
+            return _withdraw_form(request, principal, document_id, reason=reason, step=step)
         left = govpub_of(request).withdraw(principal, document_id, reason=reason)
     except (InvalidInput, RuleViolation) as exc:
         errors, form_error = _field_errors(exc, {"reason": reason})
