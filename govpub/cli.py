@@ -16,7 +16,7 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.errors import ConfigurationError, InvalidInput, RuleViolation, ServiceUnavailable, Violation
 from disclosure.publication import Validity
 from disclosure.review import Decision
-from govpub import cli_admin, cli_users
+from govpub import cli_admin, cli_applications, cli_users
 from govpub.cli_common import err, handled, left_for_reconciler, open_govpub, out, resume_on_prefect
 from govpub.samples import export_samples
 from govpub.serving import serve_until_stopped, where
@@ -37,6 +37,7 @@ app.add_typer(cli_admin.feeds_app, name="feeds")
 app.add_typer(cli_admin.channels_app, name="channels")
 app.add_typer(cli_admin.calendar_app, name="calendar")
 app.add_typer(cli_users.users_app, name="users")
+app.add_typer(cli_applications.applications_app, name="applications")
 app.registered_commands += cli_admin.housekeeping.registered_commands + cli_users.session_commands.registered_commands
 _handled = handled
 

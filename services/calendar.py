@@ -6,6 +6,8 @@ from datetime import date
 from pathlib import Path
 
 from disclosure.calendar import WorkingCalendar, YearOverride
+from disclosure.clock import StatutoryClock, Where, event_path
+from disclosure.clock_due import DueDate, compute_due
 from disclosure.errors import ConfigurationError, InvalidInput, Violation
 from schemas import CALENDAR_OVERRIDE, load_json, validate
 from services.settings import Settings
@@ -55,3 +57,8 @@ def load_calendar(settings: Settings) -> WorkingCalendar:
     except InvalidInput as exc:
         lines = "\n".join(str(v) for v in exc.violations)
         raise ConfigurationError(f"calendar override {path} is invalid:\n{lines}") from None
+
+
+def clock_due(settings: Settings, clock: StatutoryClock, *, where: Where = event_path) -> DueDate:
+    """A statutory clock's due date, and how it was reached, on this installation's calendar."""
+    return compute_due(clock, load_calendar(settings).day, where=where)
