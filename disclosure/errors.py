@@ -8,6 +8,7 @@ GovpubError
 │   └── ObjectNotFound
 ├── RuleViolation                    an action refused by a domain rule (role, state, ...)
 │   ├── TransitionNotAllowed
+│   ├── NoReviewChain                no review chain is configured for a category and grade
 │   └── Forbidden                    the principal may not do this
 ├── Unauthenticated                  no valid credentials (token, password, account)
 ├── AuditChainBroken                 the audit hash chain does not verify
@@ -64,7 +65,11 @@ class RuleViolation(GovpubError):
 
 
 class TransitionNotAllowed(RuleViolation):
-    """A document cannot move from its current state to the requested one."""
+    """A document or a review cannot move from its current state to the requested one."""
+
+
+class NoReviewChain(RuleViolation):
+    """The agency configures no review chain for a document's category and grade (nor a stricter one)."""
 
 
 class AuditChainBroken(GovpubError):

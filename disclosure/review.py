@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from disclosure.attributes import DisclosureAttribute, Role
-from disclosure.errors import RuleViolation
+from disclosure.errors import NoReviewChain, RuleViolation, TransitionNotAllowed
 
 
 class Grade(StrEnum):
@@ -41,9 +41,39 @@ class ReviewState(StrEnum):
     RETURNED = "returned"
     REJECTED = "rejected"
     VOIDED = "voided"  # a newer version replaced this one
+    NEEDS_ATTENTION = "needs_attention"  # screening cannot finish until something changes (AttentionReason)
 
 
 OPEN_STATES = frozenset({ReviewState.SCREENING, ReviewState.WAITING, ReviewState.REFERRED})
+
+_ENDED = frozenset({ReviewState.APPROVED, ReviewState.RETURNED, ReviewState.REJECTED})
+REVIEW_TRANSITIONS: dict[ReviewState, frozenset[ReviewState]] = {
+    ReviewState.SCREENING: frozenset({ReviewState.WAITING, ReviewState.NEEDS_ATTENTION, ReviewState.VOIDED}),
+    # WAITING → WAITING: the next level, or a refused decision's new attempt
+    ReviewState.WAITING: frozenset({ReviewState.WAITING, ReviewState.REFERRED, ReviewState.VOIDED, *_ENDED}),
+    ReviewState.REFERRED: frozenset(
+        {ReviewState.WAITING, ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.VOIDED}
+    ),
+    # parked until what it depended on changed (the configuration, a stored object); a new version voids it
+    ReviewState.NEEDS_ATTENTION: frozenset({ReviewState.SCREENING, ReviewState.VOIDED}),
+    ReviewState.APPROVED: frozenset({ReviewState.VOIDED}),
+    ReviewState.RETURNED: frozenset({ReviewState.VOIDED}),
+    ReviewState.REJECTED: frozenset({ReviewState.VOIDED}),
+    ReviewState.VOIDED: frozenset(),
+}
+
+
+def check_review_transition(current: ReviewState, target: ReviewState) -> None:
+    """Raise TransitionNotAllowed unless a review may move from ``current`` to ``target``."""
+    if target not in REVIEW_TRANSITIONS[current]:
+        raise TransitionNotAllowed(f"a {current} review cannot become {target}")
+
+
+class AttentionReason(StrEnum):
+    """Why a review cannot go on by itself: a failure that would recur on every attempt."""
+
+    NO_REVIEW_CHAIN = "no_review_chain"  # the category and grade have no chain; retried when the chains change
+    MISSING_OBJECT = "missing_object"  # an attachment's object is not in the store; retried when it is back
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +104,7 @@ def select_chain(chains: Sequence[Mapping[str, Any]], *, category: str, grade: G
             for chain in chains:
                 if chain["category"] == wanted and chain["grade"] == candidate:
                     return [Level(lv["name"], lv.get("time_limit_days")) for lv in chain["levels"]]
-    raise RuleViolation(f"no review chain is configured for category {category!r}, grade {grade}")
+    raise NoReviewChain(f"no review chain is configured for category {category!r}, grade {grade} or stricter")
 
 
 @dataclass(frozen=True, slots=True)

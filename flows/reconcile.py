@@ -1,50 +1,45 @@
 """The reconciler: finds reviews whose database state and flow runs disagree and re-drives them.
 
-- a submitted version with no review run (the submitted event was lost): start its review;
-- a decision recorded but the run still suspended on the old key: resume it;
-- an open review whose flow run crashed, failed or was cancelled: start a new run, which takes over.
-Every action is idempotent: run twice, it does the same once.
+Each step's items are handled one by one (services/reconcile_tally.py): an item that raises is
+logged to the flow run's logger with its id and counted, and never stops the other items or the
+later steps.
+- start: a submitted version with no review run (the submitted event was lost): start its review;
+- redrive: a decision recorded but the run still suspended on the old key: resume it; an open
+  review whose flow run crashed, failed, was cancelled or deleted: start a new run, which takes over;
+- voided: a wait of a replaced version: cancel it (a deleted flow run leaves nothing to cancel);
+- attention: a review parked in needs_attention: start it again once what its failure depended on
+  changed (services/attention.py), else count it;
+- then the publication steps (publish, withdrawals, feeds, deliveries, deadlines, audit checkpoint).
+Every action is idempotent: run twice, it does the same once. The run completes with the tick's
+ReconcileReport as its result; a tick where items failed ends in a state named "Completed with
+failures" whose message gives the counts, and logs one warning per failure.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from uuid import UUID
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound as PrefectNotFound
 from prefect.flow_runs import resume_flow_run
-from prefect.states import Cancelled
+from prefect.states import Cancelled, Completed
 
 from disclosure.review import ReviewState
 from flows.runtime import publication_service, review_service
 from services.publication import PublicationService
-from services.reconciling import OpenRun, VoidedRun, review_snapshot
+from services.reconcile_tally import ItemOutcome, ReconcileReport, StepCount, Tally
+from services.reconciling import OpenRun, ReviewSnapshot, VoidedRun, review_snapshot
 from services.review_service import ReviewService
 
 REVIEW_DEPLOYMENT = "review-document/review-document"
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
-
-
-@dataclass
-class ReconcileReport:
-    """What the reconciler did."""
-
-    started: list[str] = field(default_factory=list)
-    resumed: list[str] = field(default_factory=list)
-    restarted: list[str] = field(default_factory=list)
-    cancelled: list[str] = field(default_factory=list)
-    published: list[str] = field(default_factory=list)
-    publish_failed: list[str] = field(default_factory=list)
-    withdrawals_finished: list[str] = field(default_factory=list)
-    delivered: int = 0
-    overdue: list[str] = field(default_factory=list)
+HANDLED = ItemOutcome.HANDLED
 
 
 def start_review(document_id: str, version: int, *, replacing: str | None = None) -> None:
@@ -62,38 +57,54 @@ def resume_input(decision: dict[str, object] | None) -> dict[str, object]:
     return {key: value for key, value in decision.items() if value is not None}
 
 
-@flow(name="reconcile-reviews")
-def reconcile_reviews(grace_minutes: float = 2.0) -> ReconcileReport:
-    """Re-drive reviews whose state and flow runs disagree."""
+@flow(name="reconcile-reviews", persist_result=True)
+def reconcile_reviews(grace_minutes: float = 2.0) -> State[ReconcileReport]:
+    """Re-drive reviews whose state and flow runs disagree; the tick's report is the run's result
+    (calling the flow returns the report itself)."""
     logger = get_run_logger()
-    service = review_service()
-    report = ReconcileReport()
-    snapshot = review_snapshot(service.engine, submitted_before=datetime.now(UTC) - timedelta(minutes=grace_minutes))
-    for document_id, version in snapshot.unstarted:
-        start_review(document_id, version)
-        report.started.append(document_id)
+    tally = Tally(logger)
+    report = tally.report
+    cutoff = datetime.now(UTC) - timedelta(minutes=grace_minutes)
+    snapshots = tally.listed("record", lambda: [review_snapshot(review_service().engine, submitted_before=cutoff)],
+                             what="(reviews in the database)")  # fmt: skip
+    snapshot = snapshots[0] if snapshots else ReviewSnapshot()
+    tally.each("start", snapshot.unstarted, partial(_start, report), name=lambda item: f"{item[0]} v{item[1]}")
     with get_client(sync_client=True) as client:
-        _redrive_open(client, service, snapshot.open, report)
-        _cancel_voided(client, snapshot.voided, report)
-    redrive_publication(publication_service(), report)
-    logger.info("reconciled: %s", report)
-    return report
+        tally.each("redrive", snapshot.open, partial(_redrive_one, client, report),
+                   name=lambda run: f"{run.document_id} v{run.version}")  # fmt: skip
+        tally.each("voided", snapshot.voided, partial(_cancel_one, client, report),
+                   name=lambda run: f"{run.document_id} flow run {run.flow_run_id}")  # fmt: skip
+    tally.each("attention", snapshot.parked, partial(_retry_parked, report),
+               name=lambda item: f"{item[0]} v{item[1]}")  # fmt: skip
+    publishers = tally.listed("publish", lambda: [publication_service()], what="(publication service)")
+    if publishers:
+        redrive_publication(publishers[0], tally)
+    summary = report.summary()
+    if report.failed:
+        logger.warning("reconciled with failures: %s", summary)
+        return Completed(data=report, message=summary, name="Completed with failures")
+    logger.info("reconciled: %s", summary)
+    return Completed(data=report, message=summary)
 
 
-def redrive_publication(publisher: PublicationService, report: ReconcileReport) -> None:
+def redrive_publication(publisher: PublicationService, tally: Tally) -> None:
     """Publish what is approved but not public, finish interrupted withdrawals, rebuild feeds,
-    send due deliveries, announce overdue deadlines. Each step stands alone: one failure does not
-    stop the others."""
-    logger = logging.getLogger(__name__)
-    for root in publisher.pending_roots():
+    send due deliveries, announce overdue deadlines. Each release on its own, each other step as
+    one item: one failure does not stop the others."""
+    report = tally.report
+
+    def publish(root: str) -> ItemOutcome:
         try:
             outcome = publisher.publish(root, push=False)
         except Exception:  # recorded on the release; the next round tries again
-            logger.exception("publication of %s failed", root)
             report.publish_failed.append(root)
-            continue
+            raise
         if outcome.published:
             report.published.append(root)
+        return HANDLED
+
+    roots = tally.listed("publish", publisher.pending_roots, what="(releases waiting)")
+    tally.each("publish", roots, publish, name=str)
 
     def finish_withdrawals() -> None:
         report.withdrawals_finished.extend(publisher.leftover_withdrawn_copies())
@@ -112,39 +123,41 @@ def redrive_publication(publisher: PublicationService, report: ReconcileReport) 
         "audit checkpoint": publisher.checkpoint_due,
     }  # fmt: skip
     for name, step in steps.items():
-        try:
-            step()
-        except Exception:
-            logger.exception("reconciler step %s failed", name)
+        tally.one(name, name, partial(_done, step))
 
 
-def _redrive_open(
-    client: SyncPrefectClient,
-    service: ReviewService,
-    runs: list[OpenRun],
-    report: ReconcileReport,
-) -> None:
-    """Resume runs waiting on a stale key; restart runs whose flow run died or cannot be resumed.
-
-    Each run on its own: one that cannot be handled is logged and does not stop the others.
-    """
-    logger = logging.getLogger(__name__)
-    for run in runs:
-        try:
-            _redrive_one(client, service, run, report)
-        except Exception:
-            logger.exception("could not re-drive the review of %s v%s", run.document_id, run.version)
+def _done(step: Callable[[], None]) -> ItemOutcome:
+    step()
+    return HANDLED
 
 
-def _redrive_one(
-    client: SyncPrefectClient,
-    service: ReviewService,
-    run: OpenRun,
-    report: ReconcileReport,
-) -> None:
+def _start(report: ReconcileReport, item: tuple[str, int]) -> ItemOutcome:
+    """A submitted version with no review run: start its review."""
+    document_id, version = item
+    start_review(document_id, version)
+    report.started.append(document_id)
+    return HANDLED
+
+
+def _retry_parked(report: ReconcileReport, item: tuple[str, int]) -> ItemOutcome:
+    """A parked review: started again when what its failure depended on changed, else left parked."""
+    document_id, version = item
+    view = review_service().retry_if_changed(document_id, version)
+    if view is None:
+        report.needs_attention.append(document_id)
+        return ItemOutcome.NEEDS_ATTENTION
+    # the parked flow run completed; a run replacing it takes the reopened review over (a fresh key per parking)
+    start_review(document_id, version, replacing=view.flow_run_id or "needs-attention")
+    report.retried.append(document_id)
+    return HANDLED
+
+
+def _redrive_one(client: SyncPrefectClient, report: ReconcileReport, run: OpenRun) -> ItemOutcome:
+    """An open review: resume a run waiting on a stale key; restart one whose flow run died, or is gone."""
+    service: ReviewService = review_service()
     view = service.current(run.document_id)
     if view is None or view.flow_run_id is None:
-        return
+        return HANDLED
     try:
         flow_run = client.read_flow_run(UUID(view.flow_run_id))
     except PrefectNotFound:
@@ -153,10 +166,10 @@ def _redrive_one(
     if state is None or state.type in _DEAD:
         start_review(run.document_id, run.version, replacing=view.flow_run_id)
         report.restarted.append(run.document_id)
-        return
+        return HANDLED
     pause_key = state.state_details.pause_key if state.is_paused() else None
     if not pause_key or pause_key == view.suspend_key:
-        return
+        return HANDLED
     last = run.last
     payload: dict[str, object] | None = None
     if last is not None and not pause_key.startswith("referral"):
@@ -172,17 +185,21 @@ def _redrive_one(
         client.set_flow_run_state(UUID(view.flow_run_id), Cancelled(message=f"not resumable: {exc}"), force=True)
         start_review(run.document_id, run.version, replacing=view.flow_run_id)
         report.restarted.append(run.document_id)
-        return
+        return HANDLED
     report.resumed.append(run.document_id)
+    return HANDLED
 
 
-def _cancel_voided(client: SyncPrefectClient, voided: list[VoidedRun], report: ReconcileReport) -> None:
-    """Waits of versions that were replaced: nobody will decide them."""
-    for run in voided:
+def _cancel_one(client: SyncPrefectClient, report: ReconcileReport, run: VoidedRun) -> ItemOutcome:
+    """A wait of a version that was replaced: nobody will decide it."""
+    try:
         flow_run = client.read_flow_run(UUID(run.flow_run_id))
-        if flow_run.state is not None and flow_run.state.is_paused():
-            client.set_flow_run_state(flow_run.id, Cancelled(message="a newer version replaced it"), force=True)
-            report.cancelled.append(run.document_id)
+    except PrefectNotFound:
+        return HANDLED  # deleted: nothing waits on it any more
+    if flow_run.state is not None and flow_run.state.is_paused():
+        client.set_flow_run_state(flow_run.id, Cancelled(message="a newer version replaced it"), force=True)
+        report.cancelled.append(run.document_id)
+    return HANDLED
 
 
-__all__ = ["ReconcileReport", "ReviewState", "reconcile_reviews", "start_review"]
+__all__ = ["ReconcileReport", "ReviewState", "StepCount", "reconcile_reviews", "start_review"]

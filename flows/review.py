@@ -71,6 +71,10 @@ def review_document(document_id: str, version: int = 1) -> str:
         if view.state is ReviewState.REFERRED:
             suspend_flow_run(wait_for_input=ReferralAnswer, key=view.suspend_key, timeout=None)
             continue
+        if view.state is ReviewState.NEEDS_ATTENTION:
+            logger.warning("review of %s v%s needs attention (see govpub review list); the reconciler starts it "
+                           "again once what it depended on changed", document_id, version)  # fmt: skip
+            return view.state.value
         if view.state is not ReviewState.WAITING:
             logger.info("review of %s v%s ended: %s", document_id, version, view.state.value)
             return view.state.value

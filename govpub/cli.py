@@ -110,6 +110,10 @@ def status(
         versions.add_row(str(v["number"]), v["content_sha256"][:16] + "…",
                          str(len(v["attachments"])), v["created_at"])  # fmt: skip
     out.print(versions)
+    if info["needs_attention"]:
+        a = info["needs_attention"]
+        out.print(f"NEEDS ATTENTION v{a['version']} ({a['reason']}, since {a['since']}): {a['detail']}",
+                  markup=False, highlight=False)  # fmt: skip
     for u in info["unscreened"]:
         out.print(f"UNSCREENED v{u['version']} {u['file']}: {u['reason']} — a reviewer must check it "
                   "by hand and acknowledge it", markup=False, highlight=False)  # fmt: skip
@@ -217,7 +221,10 @@ def review_list(
     as_user: Annotated[str | None, typer.Option("--as", help="development only: what waits for this reviewer")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """What waits for review, oldest first, with waiting time, holders and screening findings."""
+    """What waits for review, oldest first, with waiting time, holders and screening findings.
+
+    For the disclosure office, reviews that need attention too (no review chain, a missing object), with the reason.
+    """
     with open_govpub(as_user) as (govpub, principal):
         items = govpub.review_queue(principal)
     if as_json:
@@ -227,11 +234,14 @@ def review_list(
                   title=f"{len(items)} waiting")  # fmt: skip
     for i in items:
         due = f"{i.due_on}{' (provisional)' if i.due_provisional else ''}{' OVERDUE' if i.overdue else ''}"
-        table.add_row(i.document_id, i.title[:30], str(i.version), i.level,
+        table.add_row(i.document_id, i.title[:30], str(i.version), i.level or i.state,
                       f"{i.waited_hours:.1f} h / {i.working_days_waited} wd", due if i.due_on else "—",
                       ", ".join(i.holders), ", ".join(f"{k} {v}" for k, v in i.findings.items()) or "—")  # fmt: skip
     out.print(table)
     for i in items:
+        if i.attention_reason:
+            out.print(f"NEEDS ATTENTION {i.document_id} v{i.version} ({i.attention_reason}): {i.attention_detail}",
+                      markup=False, highlight=False)  # fmt: skip
         for u in i.unscreened:
             out.print(f"UNSCREENED {i.document_id} v{i.version} {u['file']}: {u['reason']} — check it by hand; "
                       "approving needs --acknowledge-unscreened", markup=False, highlight=False)  # fmt: skip

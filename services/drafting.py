@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "referral.cleared": "保密审查答复：可以公开", "document.approved": "审核通过", "document.published": "公开发布",
     "publication.published": "公开发布", "publication.held": "暂缓发布", "index_number.issued": "分配索引号",
     "document.withdrawn": "撤回", "document.validity": "变更有效性",
+    "review.needs_attention": "审核无法继续，待处理", "review.retried": "重新开始审核",
 }  # fmt: skip
 CATEGORIES = (
     "综合政务/政务公开", "综合政务/应急管理", "综合政务/其他", "国民经济管理/发展规划", "财政、金融、审计/财政",

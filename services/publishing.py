@@ -35,7 +35,7 @@ def build_publication(
         hubs=tuple(feeds.hubs),
         hub_url=hub_url(settings),
     )
-    return PublicationService(
+    service = PublicationService(
         engine=engine,
         store=store,
         private_bucket=settings.store.private_bucket,
@@ -48,3 +48,5 @@ def build_publication(
         max_attempts=feeds.max_attempts,
         audit_log=build_audit_log(settings, engine=engine, store=store),
     )
+    service.pusher.concurrency = feeds.push_concurrency
+    return service

@@ -1,4 +1,5 @@
-"""What the reconciler needs to know from the record: reviews to start, runs to re-drive, waits to cancel."""
+"""What the reconciler needs to know from the record: reviews to start, runs to re-drive, waits to cancel,
+parked reviews to check."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from disclosure.review import ReviewState
 from disclosure.states import DocumentState
+from services.attention import parked_reviews
 from storage.models import Document, ReviewRun, aware
 from storage.repository.reviews import list_decisions, list_open_runs
 
@@ -48,11 +50,12 @@ class ReviewSnapshot:
     unstarted: list[tuple[str, int]] = field(default_factory=list)  # (document, version) with no run
     open: list[OpenRun] = field(default_factory=list)
     voided: list[VoidedRun] = field(default_factory=list)
+    parked: list[tuple[str, int]] = field(default_factory=list)  # (document, version) in needs_attention
 
 
 def review_snapshot(engine: Engine, *, submitted_before: datetime) -> ReviewSnapshot:
     """Submitted versions without a run (older than the cutoff), open runs with their last decision,
-    voided runs still attached to a flow run."""
+    voided runs still attached to a flow run, parked runs of current versions."""
     snapshot = ReviewSnapshot()
     with Session(engine) as session:
         for document in session.exec(select(Document).where(Document.state == DocumentState.SUBMITTED.value)):
@@ -69,4 +72,5 @@ def review_snapshot(engine: Engine, *, submitted_before: datetime) -> ReviewSnap
         voided = session.exec(select(ReviewRun).where(
             ReviewRun.state == ReviewState.VOIDED.value, col(ReviewRun.flow_run_id).is_not(None)))  # fmt: skip
         snapshot.voided = [VoidedRun(r.document_id, r.flow_run_id or "") for r in voided]
+        snapshot.parked = [(p.document_id, p.version) for p in parked_reviews(session=session)]
     return snapshot

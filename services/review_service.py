@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from disclosure.attributes import Role
-from disclosure.errors import RuleViolation
+from disclosure.errors import NoReviewChain, RuleViolation
 from disclosure.review import (
     Decision,
     DecisionRequest,
@@ -30,6 +30,7 @@ from disclosure.review import (
 )
 from disclosure.screening import Detector, Finding
 from disclosure.states import DocumentState, check_transition
+from services.attention import Attention, load_attachments, missing_objects, no_chain, park, retry_parked
 from services.extract import DEFAULT_LIMITS, ExtractionLimits
 from services.screening import agency_screener, screen_body, screen_files
 from storage.db import session_scope
@@ -48,7 +49,7 @@ from storage.objectstore import ObjectStore
 from storage.repository.agencies import get_user, user_roles
 from storage.repository.audit import append_event
 from storage.repository.documents import get_document, list_attachments
-from storage.repository.reviews import get_run, lock_run, void_older_runs
+from storage.repository.reviews import get_run, lock_run, move_run, void_older_runs
 
 logger = logging.getLogger(__name__)
 
@@ -159,35 +160,62 @@ class ReviewService:
             return _view(run)
 
     def screen(self, document_id: str, version: int) -> RunView:
-        """Screen body and attachments, store findings, choose the chain; idempotent."""
+        """Screen body and attachments, store findings, choose the chain; idempotent.
+
+        A failure that would recur on every attempt (an attachment's object missing, no chain for the
+        category and grade) parks the run in needs_attention with its reason instead of raising.
+        """
         with session_scope(self._engine) as session:
             run = lock_run(session=session, document_id=document_id, version=version)
             if run is None:
                 raise RuleViolation(f"no review run for {document_id} version {version}")
             if ReviewState(run.state) is not ReviewState.SCREENING:
                 return _view(run)
-            document = get_document(session=session, document_id=document_id)
-            findings = self._findings(session, document, version)
-            for finding in findings:
-                session.add(ScreeningFinding(document_id=document_id, version=version,
-                                             detector=finding.detector.value, source=finding.source[:255],
-                                             location=finding.location, masked=finding.masked[:255],
-                                             note=finding.note[:255]))  # fmt: skip
-            grade = effective_grade(Grade(document.grade), has_findings=bool(findings))
-            chains = session.exec(select(ReviewChain).where(ReviewChain.agency_id == document.agency_id))
-            levels = select_chain([{"category": c.category, "grade": c.grade, "levels": c.levels}
-                                   for c in chains], category=document.category, grade=grade)  # fmt: skip
-            run.grade, run.levels = grade.value, [{"name": lv.name, "time_limit_days": lv.time_limit_days}
-                                                  for lv in levels]  # fmt: skip
-            run.state, run.position, run.waiting_since = ReviewState.WAITING.value, 0, utcnow()
-            self._move(session, document, DocumentState.IN_REVIEW, actor="system", action="document.screened",
-                       extra={"version": version, "grade": grade.value, "findings": len(findings),
-                              "chain": [lv.name for lv in levels]})  # fmt: skip
-            session.add(run)
+            event, payload = self._screen_run(session, run, get_document(session=session, document_id=document_id))
             view = _view(run)
-        self._events.emit("govpub.document.screened", document_id=document_id, version=version,
-                          payload={"findings": len(findings), "grade": grade.value})  # fmt: skip
+        self._events.emit(event, document_id=document_id, version=version, payload=payload)
         return view
+
+    def _screen_run(self, session: Session, run: ReviewRun, document: Document) -> tuple[str, dict[str, Any]]:
+        """Findings and chain (the run waits at its first level), or needs_attention; the event to emit."""
+        screened = self._findings(session, document, run.version)
+        attention = screened if isinstance(screened, Attention) else None
+        findings = screened if isinstance(screened, list) else []
+        grade = effective_grade(Grade(document.grade), has_findings=bool(findings))
+        levels: list[Level] = []
+        if attention is None:
+            chains = session.exec(select(ReviewChain).where(ReviewChain.agency_id == document.agency_id))
+            try:
+                levels = select_chain([{"category": c.category, "grade": c.grade, "levels": c.levels}
+                                       for c in chains], category=document.category, grade=grade)  # fmt: skip
+            except NoReviewChain as exc:
+                attention = no_chain(session=session, document=document, problem=str(exc))
+        if attention is not None:
+            park(session=session, run=run, document=document, attention=attention)
+            logger.warning("review of %s v%s needs attention: %s", run.document_id, run.version, attention.detail,
+                           extra={"document_id": run.document_id, "version": run.version})  # fmt: skip
+            return "govpub.document.needs_attention", {"reason": attention.reason.value, "detail": attention.detail}
+        for finding in findings:
+            session.add(ScreeningFinding(document_id=document.id, version=run.version,
+                                         detector=finding.detector.value, source=finding.source[:255],
+                                         location=finding.location, masked=finding.masked[:255],
+                                         note=finding.note[:255]))  # fmt: skip
+        run.grade, run.levels = grade.value, [{"name": lv.name, "time_limit_days": lv.time_limit_days}
+                                              for lv in levels]  # fmt: skip
+        move_run(run, ReviewState.WAITING)
+        run.position, run.waiting_since = 0, utcnow()
+        self._move(session, document, DocumentState.IN_REVIEW, actor="system", action="document.screened",
+                   extra={"version": run.version, "grade": grade.value, "findings": len(findings),
+                          "chain": [lv.name for lv in levels]})  # fmt: skip
+        session.add(run)
+        return "govpub.document.screened", {"findings": len(findings), "grade": grade.value}
+
+    def retry_if_changed(self, document_id: str, version: int) -> RunView | None:
+        """Reopen a parked review (back to screening) once what its failure depended on changed; else None."""
+        if not retry_parked(engine=self._engine, store=self._store, bucket=self._bucket,
+                            document_id=document_id, version=version):  # fmt: skip
+            return None
+        return self.current(document_id)
 
     def current(self, document_id: str) -> RunView | None:
         """The run of the document's current version."""
@@ -231,7 +259,7 @@ class ReviewService:
                       "decided_at": row.decided_at.isoformat()}  # fmt: skip
             events.append(("govpub.document.review.decided", detail))
             if request.decision is Decision.APPROVE and situation.is_last_level:
-                run.state = ReviewState.APPROVED.value
+                move_run(run, ReviewState.APPROVED)
                 assert request.confirmed_attribute is not None  # noqa: S101 - checked by the rules
                 document.attribute = request.confirmed_attribute.value
                 self._move(session, document, DocumentState.APPROVED, actor=request.reviewer,
@@ -244,7 +272,7 @@ class ReviewService:
                              reason=request.comment or None)  # fmt: skip
             else:
                 run_state, doc_state, event = _OUTCOME[request.decision]
-                run.state = run_state.value
+                move_run(run, run_state)
                 self._move(session, document, doc_state, actor=request.reviewer,
                            action=f"document.{doc_state.value}", extra=record, reason=request.comment)  # fmt: skip
                 events.append((event, detail))
@@ -282,17 +310,18 @@ class ReviewService:
                 raise RuleViolation("this document is not waiting for the secrecy administration")
             detail = {"version": run.version, "cleared": cleared}
             if not cleared:
-                run.state = ReviewState.REJECTED.value
+                move_run(run, ReviewState.REJECTED)
                 self._move(session, document, DocumentState.REJECTED, actor=actor,
                            action="document.rejected", extra=detail, reason=comment)  # fmt: skip
                 events.append(("govpub.document.rejected", detail))
             elif run.position + 1 >= len(run.levels):
-                run.state = ReviewState.APPROVED.value
+                move_run(run, ReviewState.APPROVED)
                 self._move(session, document, DocumentState.APPROVED, actor=actor,
                            action="document.approved", extra=detail, reason=comment)  # fmt: skip
                 events.append(("govpub.document.approved", detail))
             else:
-                run.state, run.position, run.attempt = ReviewState.WAITING.value, run.position + 1, 0
+                move_run(run, ReviewState.WAITING)
+                run.position, run.attempt = run.position + 1, 0
                 run.waiting_since = utcnow()
                 self._move(session, document, DocumentState.IN_REVIEW, actor=actor,
                            action="referral.cleared", extra=detail, reason=comment)  # fmt: skip
@@ -332,12 +361,15 @@ class ReviewService:
         )
         return session.exec(statement).one()
 
-    def _findings(self, session: Session, document: Document, number: int) -> list[Finding]:
+    def _findings(self, session: Session, document: Document, number: int) -> list[Finding] | Attention:
+        """The version's findings; Attention when an attachment's object is missing (nothing is screened)."""
         version = self._version(session, document.id, number)
+        rows = list_attachments(session=session, version_id=version.id or 0)
+        files, missing = load_attachments(self._store, self._bucket, rows)
+        if missing:
+            return missing_objects(rows, missing)
         screener = agency_screener(session=session, agency_id=document.agency_id, today=self._today())
         found = screen_body(screener, version.submission["body"], version.submission.get("body_format", "text"))
-        files = [(a.file_name, self._store.get(self._bucket, a.object_key), a.media_type)
-                 for a in list_attachments(session=session, version_id=version.id or 0)]  # fmt: skip
         found.extend(screen_files(screener, files, limits=self._limits))  # unreadable → unscreened findings
         return found
 

@@ -15,6 +15,7 @@ from disclosure.attributes import Role
 from disclosure.calendar import WorkingCalendar
 from disclosure.review import DecisionRequest, ReviewState
 from disclosure.screening import Detector
+from services.attention import REMEDY, ParkedReview, parked_reviews
 from services.review_service import ReviewService, RunView
 from storage.models import Document, User, UserRole, aware
 from storage.repository.reviews import list_findings, list_open_runs
@@ -64,7 +65,11 @@ def resolve(
 
 
 class ReviewItem(BaseModel):
-    """One review waiting for someone (the API's response schema too)."""
+    """One review waiting for someone (the API's response schema too).
+
+    A review parked in needs_attention (listed for the disclosure office, never for a reviewer) has
+    no level: ``attention_reason`` and ``attention_detail`` say why, ``holders`` who can act.
+    """
 
     document_id: str
     title: str
@@ -80,6 +85,8 @@ class ReviewItem(BaseModel):
     holders: list[str]
     findings: dict[str, int]
     unscreened: list[dict[str, str]]  # file and reason of each part screening could not read
+    attention_reason: str | None = None  # an AttentionReason, when the review needs attention
+    attention_detail: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -87,7 +94,8 @@ class ReviewItem(BaseModel):
 
 
 def waiting_items(*, session: Session, user: User | None, now: datetime, calendar: WorkingCalendar) -> list[ReviewItem]:
-    """Reviews waiting (oldest first); for a user, only levels they hold on others' documents."""
+    """Reviews waiting (oldest first); for a user, only levels they hold on others' documents; without
+    one, the reviews that need attention too."""
     items = []
     held = (
         {r.level for r in session.exec(
@@ -132,7 +140,22 @@ def waiting_items(*, session: Session, user: User | None, now: datetime, calenda
             overdue=bool(due and today > due.value), holders=holders, findings=dict(findings),
             unscreened=unscreened,
         ))  # fmt: skip
+    if user is None:
+        items.extend(_parked(parked, now=now, calendar=calendar) for parked in parked_reviews(session=session))
     return sorted(items, key=lambda i: i.waiting_since)
+
+
+def _parked(parked: ParkedReview, *, now: datetime, calendar: WorkingCalendar) -> ReviewItem:
+    """A review that needs attention, as review lists show it."""
+    start_day = parked.since.astimezone(SHANGHAI).date()
+    return ReviewItem(
+        document_id=parked.document_id, title=parked.title, version=parked.version, level="",
+        state=ReviewState.NEEDS_ATTENTION.value, waiting_since=parked.since,
+        waited_hours=(now - parked.since).total_seconds() / 3600,
+        working_days_waited=calendar.count_working_days(start_day, now.astimezone(SHANGHAI).date()),
+        due_on=None, due_provisional=False, overdue=False, holders=[REMEDY.get(parked.reason, "an administrator")],
+        findings={}, unscreened=[], attention_reason=parked.reason, attention_detail=parked.detail,
+    )  # fmt: skip
 
 
 def _part(source: str, location: dict[str, Any]) -> str:

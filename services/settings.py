@@ -134,7 +134,20 @@ class FeedSettings(BaseModel):
     hub_lease_max: int = Field(
         default=2_592_000, ge=1, description="longest lease a subscriber may ask for (seconds; 30 days)"
     )
-    webhook_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a channel's endpoint")
+    webhook_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds one push request may take in all (connect, send, the whole answer; the built-in "
+        "hub's verification requests use it too); a receiver that times out gets the rest of its batch at its "
+        "retry",
+    )
+    push_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="receivers (channel webhooks, hubs, WebSub subscribers) pushed to at once; each one's "
+        "deliveries go one after another, in order",
+    )
     max_attempts: int = Field(default=6, ge=1, le=20, description="webhook attempts before a delivery is failed")
 
     @field_validator("base_url", "hub_url")

@@ -8,10 +8,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from disclosure.publication import Deadline
+from disclosure.review import ReviewState
 from disclosure.screening import Detector
 from storage.models import ChannelCopy, Document, Publication, ScreeningFinding, User, aware
 from storage.repository.audit import list_events
 from storage.repository.documents import get_document, list_attachments, list_versions
+from storage.repository.reviews import get_run
 
 
 def _iso(moment: datetime) -> str:
@@ -43,6 +45,11 @@ def document_status(
             ScreeningFinding.document_id == document.id, ScreeningFinding.version == document.current_version,
             ScreeningFinding.detector == Detector.UNSCREENED.value))
     ]  # fmt: skip
+    run = get_run(session=session, document_id=document.id, version=document.current_version)
+    attention = None
+    if run is not None and run.state == ReviewState.NEEDS_ATTENTION.value:
+        attention = {"version": run.version, "reason": run.attention_reason, "detail": run.attention_detail,
+                     "since": _iso(run.waiting_since or run.created_at)}  # fmt: skip
     versions = []
     for version in list_versions(session=session, document_id=document.id):
         assert version.id is not None  # noqa: S101 - rows from the database
@@ -82,6 +89,8 @@ def document_status(
         "kind": document.kind,
         "category": document.category,
         "state": document.state,
+        "review_state": run.state if run is not None else None,
+        "needs_attention": attention,  # why the current version's review cannot go on by itself, if so
         "attribute": document.attribute,
         "drafter": drafter.username if drafter else None,
         "current_version": document.current_version,

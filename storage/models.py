@@ -265,6 +265,10 @@ class ReviewRun(SQLModel, table=True):
     flow_run_id: str | None = Field(default=None, max_length=36)
     waiting_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = _ts()
+    # needs_attention: why (an AttentionReason), in words, and the sha256 of what the failure depended on
+    attention_reason: str | None = Field(default=None, max_length=40)
+    attention_detail: str | None = Field(default=None, max_length=500)
+    attention_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class ReviewDecision(SQLModel, table=True):
@@ -383,6 +387,8 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = _ts()
     delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     subscription_id: int | None = Field(default=None, foreign_key="websub_subscription.id", index=True)
+    # the sender holding it now (a token per claim; next_attempt_at is then the end of its lease)
+    lease_token: str | None = Field(default=None, max_length=36)
 
 
 class WebSubSubscription(SQLModel, table=True):

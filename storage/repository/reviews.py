@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from disclosure.review import OPEN_STATES, ReviewState
+from disclosure.review import OPEN_STATES, ReviewState, check_review_transition
 from storage.models import ReviewDecision, ReviewRun, ScreeningFinding
 
 
@@ -35,6 +35,22 @@ def list_open_runs(*, session: Session) -> list[ReviewRun]:
     return list(session.exec(statement))
 
 
+def list_runs_in(*, session: Session, state: ReviewState) -> list[ReviewRun]:
+    """Runs in one state, oldest first."""
+    statement = (
+        select(ReviewRun)
+        .where(ReviewRun.state == state.value)
+        .order_by(col(ReviewRun.waiting_since), col(ReviewRun.id))
+    )
+    return list(session.exec(statement))
+
+
+def move_run(run: ReviewRun, target: ReviewState) -> None:
+    """Set a run's state if the review's transition table allows it (TransitionNotAllowed otherwise)."""
+    check_review_transition(ReviewState(run.state), target)
+    run.state = target.value
+
+
 def list_decisions(*, session: Session, document_id: str, version: int | None = None) -> list[ReviewDecision]:
     """Decisions on a document (one version, or all), in the order they were made."""
     statement = select(ReviewDecision).where(ReviewDecision.document_id == document_id)
@@ -57,7 +73,7 @@ def void_older_runs(*, session: Session, document_id: str, version: int) -> list
     voided = []
     for run in session.exec(statement):
         if ReviewState(run.state) is not ReviewState.VOIDED:
-            run.state = ReviewState.VOIDED.value
+            move_run(run, ReviewState.VOIDED)
             session.add(run)
             voided.append(run)
     return voided
