@@ -30,7 +30,6 @@ import httpx
 from sqlalchemy import Engine, insert, text
 
 from govpub.samples import load_samples
-from services.catalogue import CatalogueService
 from storage.db import session_scope
 from storage.models import CatalogueText, Document, Publication
 from storage.repository.search import normalise, tokens
@@ -179,7 +178,6 @@ def main() -> None:  # noqa: PLR0915 - one straight run
             app.store.put(bucket, "feeds/all/atom.xml", page, length=len(page), content_type="application/atom+xml")
             s3 = f"{app.store.endpoint_url}{bucket}/"
             govpub = Govpub(app, events=_NoEvents(), resume=_resume)  # type: ignore[arg-type]
-            govpub.catalogue = CatalogueService(app.engine, public_base_url="/")  # type: ignore[attr-defined]
             with ApiServer(govpub, "127.0.0.1:0") as server:
                 api = server.url
                 etag = httpx.get(f"{api}/feeds/all/atom.xml").headers["etag"]

@@ -25,7 +25,9 @@ from services.audit_setup import build_audit_log
 from services.authz import Act, refusal
 from services.bootstrap import App, extraction_limits, today
 from services.calendar import load_calendar
+from services.catalogue import CatalogueService
 from services.channels import channel_overview, deactivate_channel, export_feeds, register_channel
+from services.extract.text import served_media_type
 from services.housekeeping import GcReport, collect_orphans
 from services.intake import Intake, IntakeResult, parse_payload
 from services.principal import Principal, PrincipalKind
@@ -84,6 +86,9 @@ class Govpub:
         self.intake = Intake(engine=app.engine, store=app.store, private_bucket=settings.store.private_bucket,
                              limits=extraction_limits(settings))  # fmt: skip
         self.public_objects = PublicValidators(app, ttl=settings.api.validator_ttl)
+        # public links as the API serves them (/documents/…) unless a public website was configured;
+        # one per application: on SQLite it keeps its own read-only engine
+        self.catalogue = CatalogueService(app.engine, public_base_url=settings.feeds.base_url or "/")
 
     # -- documents ---------------------------------------------------------------------------
     def submit(
@@ -126,7 +131,7 @@ class Govpub:
                                    deadlines=self.publication.deadlines(session), today=today())  # fmt: skip
 
     def attachment_link(self, principal: Principal, document_id: str, version: int, file_name: str) -> str:
-        """A presigned link to a private attachment, valid for PRESIGN_SECONDS."""
+        """A presigned link to a private attachment, valid for PRESIGN_SECONDS (text with its charset)."""
         self._require_reader(principal, document_id)
         with Session(self.app.engine) as session:
             row = session.exec(select(Attachment).join(DocumentVersion).where(
@@ -134,8 +139,11 @@ class Govpub:
                 Attachment.file_name == file_name)).first()  # fmt: skip
         if row is None:
             raise NotFound(f"no attachment {file_name!r} in version {version} of {document_id}")
-        return self.app.store.presign_get(self.app.settings.store.private_bucket, row.object_key,
-                                          timedelta(seconds=PRESIGN_SECONDS))  # fmt: skip
+        bucket, served = self.app.settings.store.private_bucket, None
+        if row.media_type.startswith("text/"):  # stored without a charset: the link names the one its bytes are in
+            served = served_media_type(row.media_type, self.app.store.get(bucket, row.object_key))
+        return self.app.store.presign_get(bucket, row.object_key, timedelta(seconds=PRESIGN_SECONDS),
+                                          content_type=served)  # fmt: skip
 
     # -- review ------------------------------------------------------------------------------
     def review_queue(self, principal: Principal) -> list[ReviewItem]:

@@ -41,6 +41,7 @@ from services.aftercare import Aftercare
 from services.audit_log import AuditLog
 from services.catalogue import index_publication
 from services.deadline_watch import DeadlineWatch, requires_interpretation
+from services.extract.text import served_media_type
 from services.feed_log import FeedLog
 from services.public_records import SHANGHAI, Member, PublicRecords, last_publication, version_row
 from services.review_service import EventSink
@@ -257,7 +258,7 @@ class PublicationService:
                     clearance,
                     f"attachments/{attachment.file_name}",
                     data,
-                    content_type=attachment.media_type,
+                    content_type=served_media_type(attachment.media_type, data),  # text with its charset
                     sha256=attachment.sha256,
                 )
             )

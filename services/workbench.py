@@ -197,8 +197,8 @@ class Workbench:
     def _text(self, row: Attachment, secrets: dict[str, str], screener: Screener) -> MaskedText | None:
         """A plain-text attachment's text as screening reads it, screened again and masked.
 
-        Shown inline rather than framed: the store serves text without a charset, so a frame would
-        show UTF-8 Chinese as mojibake."""
+        Shown inline rather than framed, so that its secrets are masked as the body's are (the
+        presigned link serves the bytes as they are, with their charset)."""
         if row.size > TEXT_MAX_BYTES:
             return None
         text = decode_text(self._app.store.get(self._app.settings.store.private_bucket, row.object_key))

@@ -65,8 +65,9 @@ class ObjectStore(Protocol):
     def stat(self, bucket: str, key: str) -> StoredObject | None:
         """Describe an object, or None if absent."""
 
-    def presign_get(self, bucket: str, key: str, expires: timedelta) -> str:
-        """A URL that reads one private object without credentials until it expires."""
+    def presign_get(self, bucket: str, key: str, expires: timedelta, *, content_type: str | None = None) -> str:
+        """A URL that reads one private object without credentials until it expires; answered with
+        ``content_type`` as its Content-Type when one is given (else the stored one)."""
 
     def delete(self, bucket: str, key: str) -> None:
         """Remove an object if present."""
@@ -156,10 +157,14 @@ class S3ObjectStore:
         return StoredObject(key=key, size=found.size or 0, metadata=meta, etag=found.etag,
                             last_modified=found.last_modified, content_type=found.content_type)  # fmt: skip
 
-    def presign_get(self, bucket: str, key: str, expires: timedelta) -> str:
-        """A URL that reads one private object without credentials until it expires."""
+    def presign_get(self, bucket: str, key: str, expires: timedelta, *, content_type: str | None = None) -> str:
+        """A URL that reads one private object without credentials until it expires; answered with
+        ``content_type`` as its Content-Type when one is given (S3's signed ``response-content-type``)."""
+        headers: dict[str, str | list[str] | tuple[str]] | None = (
+            {"response-content-type": content_type} if content_type else None
+        )
         with _translated(bucket, key):
-            url: str = self._client.presigned_get_object(bucket, key, expires=expires)
+            url: str = self._client.presigned_get_object(bucket, key, expires=expires, response_headers=headers)
             return url
 
     def delete(self, bucket: str, key: str) -> None:

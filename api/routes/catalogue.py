@@ -13,12 +13,9 @@ router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"])
 
 
 def catalogue(request: Request) -> CatalogueService:
-    """The catalogue of the app's application layer (links to public copies as the API serves them)."""
+    """The catalogue of the app's application layer."""
     govpub: Govpub = request.app.state.govpub
-    service = getattr(govpub, "catalogue", None)
-    if not isinstance(service, CatalogueService):
-        service = CatalogueService(govpub.app.engine, public_base_url=govpub.app.settings.feeds.base_url or "/")
-    return service
+    return govpub.catalogue
 
 
 CatalogueDep = Annotated[CatalogueService, Depends(catalogue)]

@@ -44,3 +44,18 @@ def decode_text(data: bytes) -> str:
         return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("gb18030", errors="replace")
+
+
+def served_media_type(media_type: str, data: bytes) -> str:
+    """The Content-Type to serve a file as: a text/* type with the charset its bytes decode in,
+    UTF-8 else GB18030 (without one a browser guesses, and shows UTF-8 Chinese as mojibake);
+    anything else, or text in neither, as it is."""
+    if not media_type.startswith("text/"):
+        return media_type
+    for charset in ("utf-8", "gb18030"):
+        try:
+            data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+        return f"{media_type}; charset={charset}"
+    return media_type

@@ -26,7 +26,9 @@ from sqlmodel import Session
 _RUN = re.compile(r"[0-9a-z]+|[^\W_\x00-\x7f]+")
 _MAX_TERMS = 8
 _MAX_TERM_CHARS = 64
-FEW_MATCHES = 1000  # PostgreSQL: fewer of a tier's rows are sorted; more are walked in order
+NEWEST_ROWS = 1000  # PostgreSQL: a search looks among the newest rows first (see search_ids)
+FEW_MATCHES = 1000  # PostgreSQL: below this many index matches, a search reads only those rows
+_NEXT_ID = "SELECT COALESCE(MAX(id), 0) + 1 FROM catalogue_text"
 
 
 def normalise(value: str) -> str:
@@ -81,6 +83,11 @@ def _ts_run(run: str) -> str:
     if run.isascii() or len(run) == 1:
         return f"'{run}':*"
     return " & ".join(f"'{run[i : i + 2]}'" for i in range(len(run) - 1))
+
+
+def _tsquery(query: Query) -> str:
+    """The tsquery of every term (PostgreSQL)."""
+    return " & ".join("(" + " & ".join(_ts_run(r) for r in runs) + ")" for runs in query.runs)
 
 
 def _exact(term: str, runs: tuple[str, ...], dialect: str) -> bool:
@@ -186,42 +193,66 @@ def list_ids(session: Session, *, filters: Filters, before: int | None, limit: i
 
 def search_ids(
     session: Session, query: Query, *, title_tier: bool, filters: Filters, before: int | None, limit: int,
-    few: int = FEW_MATCHES,
-) -> list[int]:
+    newest: int = NEWEST_ROWS, few: int = FEW_MATCHES,
+) -> list[int]:  # fmt: skip
     """Ids of public rows matching every term, newest first, below ``before``.
 
     ``title_tier``: every term is in the title; else: every term is in the title or body, but not
     every term in the title (the rows of the other tier).
 
-    PostgreSQL decides the plan from what the index finds, not from the planner's estimates: it
-    reads up to ``few`` of the tier's rows in no order through the GIN index; fewer are all there
-    are, and are sorted here. Else the rows are dense enough to walk the primary key down until the
-    page is full (at most about ``limit`` × rows / ``few`` rows). Left to itself the planner walks
-    the key down for a word it believes common (解读: in no title, 0.25 s reading the whole table
-    at 100,000 items) and sorts every match of one it believes rare (a phrase of bigrams).
+    PostgreSQL's planner, left to itself, reads the whole table for a word it takes for common
+    (解读, in no title: 0.25 s at 100,000 items) and sorts every match of a phrase it takes for
+    rare. So a search looks among the ``newest`` rows first, walking the ids down (a common word
+    fills its page there); for what is missing it asks the index how many rows below them match,
+    up to ``few`` (``_index_matches``): fewer are the only rows read (and sorted); with more, the
+    planner's walk down the ids soon finds the page.
     """
     params: dict[str, object] = {"limit": limit}
     source, where, key = _tier(session, query, title_tier=title_tier, filters=filters, before=before, params=params)
-    ordered = f"SELECT c.id FROM {source} WHERE {where} ORDER BY {key} DESC LIMIT :limit"  # noqa: S608 - fixed fragments
+    sql = f"SELECT c.id FROM {source} WHERE {{where}} ORDER BY {key} DESC LIMIT :limit"  # noqa: S608 - fixed fragments
     if _dialect(session) == "sqlite":
-        return [int(row[0]) for row in session.execute(text(ordered), params)]
-    found = _unordered(session, source, where, params, limit=few)
-    if len(found) < few:
-        return sorted(found, reverse=True)[:limit]
-    with _planner(session, enable_bitmapscan="off", enable_seqscan="off"):
-        return [int(row[0]) for row in session.execute(text(ordered), params)]
+        return _ids(session, sql.format(where=where), params)
+    top = before if before is not None else int(session.execute(text(_NEXT_ID)).scalar_one())
+    params["floor"] = floor = max(top - newest, 0)
+    found = _ids(session, sql.format(where=f"{where} AND c.id >= :floor"), params)
+    if len(found) == limit or floor == 0:
+        return found
+    params["limit"] = limit - len(found)
+    below = f"{where} AND c.id < :floor"
+    if (candidates := _index_matches(session, query, title_tier=title_tier, before=floor, few=few)) is not None:
+        if not candidates:
+            return found
+        below, params["candidates"] = f"c.id = ANY(:candidates) AND {below}", candidates
+    return found + _ids(session, sql.format(where=below), params)
 
 
 def count_ids(session: Session, query: Query, *, title_tier: bool, filters: Filters, limit: int) -> int:
-    """How many rows ``search_ids`` finds from the top (no ``before``), at most ``limit``; in no order,
-    so that the count stops at ``limit`` whatever the plan."""
-    params: dict[str, object] = {}
+    """How many rows ``search_ids`` finds from the top (no ``before``), at most ``limit``: counted in no
+    order, so that whatever plan is taken stops at ``limit`` rows."""
+    params: dict[str, object] = {"limit": limit}
     source, where, _ = _tier(session, query, title_tier=title_tier, filters=filters, before=None, params=params)
-    if _dialect(session) != "sqlite":
-        return len(_unordered(session, source, where, params, limit=limit))
-    params["limit"] = limit
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT :limit) AS found"  # noqa: S608 - fixed fragments
     return int(session.execute(text(sql), params).scalar_one())
+
+
+def _ids(session: Session, sql: str, params: dict[str, object]) -> list[int]:
+    """The ids a query selects, in its order."""
+    return [int(row[0]) for row in session.execute(text(sql), params)]
+
+
+def _index_matches(session: Session, query: Query, *, title_tier: bool, before: int, few: int) -> list[int] | None:
+    """PostgreSQL: the ids below ``before`` whose tier's tsvector matches, if fewer than ``few``; else None.
+
+    Read through the GIN index alone, a bitmap scan that stops at ``few`` (a word in no title:
+    about a millisecond); the planner is kept from the table scan it would take for a word it
+    believes common.
+    """
+    column = "title_grams" if title_tier else "grams"
+    sql = (f"SELECT c.id FROM catalogue_text c WHERE c.{column} @@ CAST(:tsq AS tsquery) "  # noqa: S608 - fixed names
+           "AND c.id < :before LIMIT :few")  # fmt: skip
+    with _planner(session, enable_seqscan="off", enable_indexscan="off", max_parallel_workers_per_gather="0"):
+        found = _ids(session, sql, {"tsq": _tsquery(query), "before": before, "few": few})
+    return found if len(found) < few else None
 
 
 def _tier(
@@ -250,21 +281,13 @@ def _tier(
         clauses.insert(0, "catalogue_fts MATCH :match")
         key = "f.rowid"
     else:
-        params["tsq"] = " & ".join("(" + " & ".join(_ts_run(r) for r in runs) + ")" for runs in query.runs)
+        params["tsq"] = _tsquery(query)
         source = "catalogue_text c"
         clauses.insert(0, f"c.{'title_grams' if title_tier else 'grams'} @@ CAST(:tsq AS tsquery)")
     if before is not None:
         clauses.append(f"{key} < :before")
         params["before"] = before
     return f"{source} JOIN document d ON d.id = c.document_id", " AND ".join(clauses), key
-
-
-def _unordered(session: Session, source: str, where: str, params: dict[str, object], *, limit: int) -> list[int]:
-    """PostgreSQL: up to ``limit`` matching ids in no order, read through the GIN index (a bitmap scan
-    that stops at ``limit``; never the whole table because the planner took a word for common)."""
-    sql = f"SELECT c.id FROM {source} WHERE {where} LIMIT :few"  # noqa: S608 - fixed fragments
-    with _planner(session, enable_seqscan="off", enable_indexscan="off", max_parallel_workers_per_gather="0"):
-        return [int(row[0]) for row in session.execute(text(sql), {**params, "few": limit})]
 
 
 @contextmanager

@@ -72,7 +72,8 @@ def review_over_http(w: ApiWorld, doc: str, levels, file_name: str, content: byt
             assert reviewer.get(f"/api/v1/documents/{doc}/findings").status_code == 200
             link = reviewer.get(f"/api/v1/documents/{doc}/versions/1/attachments/{file_name}").json()
             assert link["expires_in"] <= 300
-            assert httpx.get(link["url"]).content == content  # presigned: no credentials needed
+            fetched = httpx.get(link["url"])  # presigned: no credentials needed
+            assert (fetched.content, fetched.headers["content-type"]) == (content, "text/plain; charset=utf-8")
             body = {"decision": "approve", "comment": "同意"}
             if position == len(levels) - 1:
                 body["attribute"] = "proactive"

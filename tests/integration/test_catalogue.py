@@ -1,5 +1,8 @@
 """The public catalogue and its search on real SQLite/PostgreSQL and S3, through real publications."""
 
+import itertools
+from functools import partial
+
 import pytest
 from sqlmodel import Session, select
 
@@ -15,6 +18,7 @@ from services.catalogue import (
 )
 from storage.db import session_scope
 from storage.models import CatalogueText
+from storage.repository import search
 from tests.integration.test_publication import World
 
 
@@ -141,6 +145,32 @@ def test_paging_neither_repeats_nor_skips_while_items_are_published(world):
             cursor = page.next
         assert len(seen) == len(set(seen))
         assert [n for n in seen if n in numbers] == numbers[::-1]
+
+
+def test_every_plan_finds_the_same_rows(world):
+    """On PostgreSQL a search looks among the newest rows first, then asks the index how many it matches
+    below them (few: read and sorted; many: walked in order); with small thresholds every branch runs
+    on a few items, and each finds what the single query finds (SQLite ignores the thresholds)."""
+    for n in range(8):
+        world.publish(f"政务第{n}件" if n % 3 else f"通知第{n}件", "正文解读" if n % 2 else "正文政务")
+    with Session(world.engine) as session:
+        ids = sorted(session.exec(select(CatalogueText.id)).all())
+        for q in ("政务", "解读", "正文", "政务 解读", "务公", "第1件"):
+            query = search.parse_query(q)
+            for title_tier, before in itertools.product((True, False), (None, ids[5], ids[1])):
+                ask = partial(search.search_ids, session, query, title_tier=title_tier, filters=search.Filters(),
+                              before=before)  # fmt: skip
+                everything = ask(limit=100, newest=10**9)
+                assert everything == sorted(everything, reverse=True)
+                for limit, newest, few in itertools.product((1, 3, 100), (1, 3, 10**9), (1, 2, 100)):
+                    assert ask(limit=limit, newest=newest, few=few) == everything[:limit], (q, title_tier, before)
+            for title_tier in (True, False):
+                every = search.search_ids(session, query, title_tier=title_tier, filters=search.Filters(),
+                                          before=None, limit=100)  # fmt: skip
+                for limit in (1, 2, 100):
+                    count = search.count_ids(session, query, title_tier=title_tier, filters=search.Filters(),
+                                             limit=limit)  # fmt: skip
+                    assert count == min(len(every), limit)
 
 
 def test_rebuild_indexes_what_is_missing(world):

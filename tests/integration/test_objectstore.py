@@ -1,5 +1,8 @@
 """The S3 adapter against a real SeaweedFS through the minio SDK."""
 
+from datetime import timedelta
+
+import httpx
 import pytest
 
 from disclosure.errors import ObjectNotFound, ServiceUnavailable
@@ -23,6 +26,23 @@ def test_put_get_stat_list_delete(store, bucket_prefix):
     assert store.stat(bucket, "drafts/d/1/body.txt") is None
     with pytest.raises(ObjectNotFound):
         store.get(bucket, "drafts/d/1/body.txt")
+
+
+def test_a_presigned_link_answers_with_the_content_type_it_names(store, bucket_prefix):
+    bucket = bucket_prefix + "b"
+    store.ensure_bucket(bucket)
+    text = "政务公开工作要点".encode()
+    store.put(bucket, "attachments/sha256/a", text, length=len(text), content_type="text/plain")  # as intake does
+    stored = httpx.get(store.presign_get(bucket, "attachments/sha256/a", timedelta(minutes=1)))
+    assert (stored.content, stored.headers["content-type"]) == (text, "text/plain")
+    url = store.presign_get(bucket, "attachments/sha256/a", timedelta(minutes=1),
+                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    named = httpx.get(url)
+    assert (named.status_code, named.headers["content-type"]) == (200, "text/plain; charset=utf-8")
+    assert named.text == "政务公开工作要点"
+    signed = httpx.URL(url)  # the type is part of what is signed: another one is refused
+    other = signed.copy_set_param("response-content-type", "text/html; charset=utf-8")
+    assert httpx.get(other).status_code == 403
 
 
 def test_chinese_metadata_is_refused_before_any_request(store, bucket_prefix):

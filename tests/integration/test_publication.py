@@ -147,6 +147,7 @@ def test_an_approved_proactive_document_becomes_public_once(world):
     response = httpx.get(attachment["url"])
     assert response.status_code == 200
     assert response.content == load_samples()[2].files[attachment["file_name"]]
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"  # UTF-8 text, so a browser shows it right
     feed_url = f"{world.base_url}feeds/all/atom.xml"
     first = httpx.get(feed_url)
     assert first.status_code == 200

@@ -10,6 +10,7 @@ import pytest
 from disclosure.errors import InvalidInput
 from disclosure.screening import Screener
 from services.extract import segments
+from services.extract.text import served_media_type
 
 ID = "11010519491231002X"
 screener = Screener(today=date(2026, 11, 23))
@@ -44,6 +45,15 @@ def test_html_text_and_gb18030_text():
         found("a.html", f"<p>身份证<b>{ID}</b></p><script>var x='13912345678'</script>".encode())[0][0] == "resident_id"
     )
     assert [d for d, _ in found("gbk.txt", f"手机：13912345678，{ID}".encode("gb18030"))] == ["mobile", "resident_id"]
+
+
+def test_text_is_served_with_the_charset_its_bytes_are_in():
+    words = "政务公开工作要点"
+    assert served_media_type("text/plain", words.encode()) == "text/plain; charset=utf-8"
+    assert served_media_type("text/csv", b"a,b\n") == "text/csv; charset=utf-8"  # ASCII is UTF-8
+    assert served_media_type("text/plain", words.encode("gb18030")) == "text/plain; charset=gb18030"
+    assert served_media_type("text/plain", b"\xff\xfe\x00") == "text/plain"  # neither: the browser decides
+    assert served_media_type("application/pdf", words.encode()) == "application/pdf"
 
 
 def test_unreadable_files_are_named():

@@ -33,17 +33,8 @@ MAX_INDEX_NUMBER = 64  # as the API's path parameter
 
 
 def catalogue_of(request: Request) -> CatalogueService:
-    """The catalogue of the app's application layer (as the API obtains it), kept for the app: on
-    SQLite each service opens its own read-only engine."""
-    govpub = govpub_of(request)
-    service = getattr(govpub, "catalogue", None)
-    if isinstance(service, CatalogueService):
-        return service
-    kept: tuple[object, CatalogueService] | None = getattr(request.app.state, "page_catalogue", None)
-    if kept is None or kept[0] is not govpub:
-        kept = (govpub, CatalogueService(govpub.app.engine, public_base_url=govpub.app.settings.feeds.base_url or "/"))
-        request.app.state.page_catalogue = kept
-    return kept[1]
+    """The catalogue of the app's application layer (the one the API uses)."""
+    return govpub_of(request).catalogue
 
 
 def _message(name: str, error: Any) -> str:  # noqa: ANN401 - a pydantic error dict
