@@ -43,6 +43,13 @@ def govpub() -> Govpub:
     return Govpub(_app(), events=PrefectEvents(), resume=no_resume)
 
 
+def forget() -> None:
+    """Drop what this process built, so the next call composes from the settings in force then (a
+    process that runs flows against one stack, then another: the e2e test modules)."""
+    for built in (_app, review_service, publication_service, govpub):
+        built.cache_clear()
+
+
 def ui_decisions_allowed() -> bool:
     """Whether decisions typed into the Prefect UI are accepted (checked by the same rules)."""
     return load_settings().review.ui_decisions

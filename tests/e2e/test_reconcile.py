@@ -38,6 +38,7 @@ def stack(tmp_path_factory, seaweed, postgres_dsn):
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStateType
     from prefect.client.schemas.objects import StateType
 
+    from flows import runtime
     from govpub.stack import Stack, use_prefect
     from services.bootstrap import open_app, sample_agency_config
     from services.settings import load_settings
@@ -60,6 +61,7 @@ def stack(tmp_path_factory, seaweed, postgres_dsn):
     }
     saved = dict(os.environ)
     os.environ.update(env)
+    runtime.forget()  # flows run in this process compose from this module's settings, not an earlier one's
     config = sample_agency_config()
     config["review_chains"] = chains(COVERED)
     settings = load_settings()
@@ -81,6 +83,7 @@ def stack(tmp_path_factory, seaweed, postgres_dsn):
         running.stop()
         os.environ.clear()
         os.environ.update(saved)
+        runtime.forget()
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
 

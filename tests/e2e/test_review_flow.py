@@ -26,6 +26,7 @@ CHAIN = [{"name": "初审"}, {"name": "复审"}, {"name": "终审", "time_limit_
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, seaweed, postgres_dsn):
     """govpub's embedded stack with a PostgreSQL-backed Prefect server, for this module."""
+    from flows import runtime
     from govpub.stack import Stack, use_prefect
     from services.bootstrap import open_app, sample_agency_config
     from services.settings import load_settings
@@ -48,6 +49,7 @@ def stack(tmp_path_factory, seaweed, postgres_dsn):
     }
     saved = dict(os.environ)
     os.environ.update(env)
+    runtime.forget()  # flows run in this process compose from this module's settings, not an earlier one's
     config = sample_agency_config()
     config["review_chains"] = [{"category": "*", "grade": g, "levels": CHAIN}
                                for g in ("ordinary", "important", "sensitive")]  # fmt: skip
@@ -62,6 +64,7 @@ def stack(tmp_path_factory, seaweed, postgres_dsn):
         running.stop()
         os.environ.clear()
         os.environ.update(saved)
+        runtime.forget()
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
 
