@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib
 import logging
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import problems
 from api.fastpath import NotModifiedFastPath
 from api.middleware import RequestIdMiddleware
 from api.requestid import install_log_record_factory
+from api.strict_query import no_unknown_query
 from services.facade import Govpub
 from web import app as pages
 from web.errors import page_error
@@ -24,11 +25,17 @@ ROUTERS = (
     "api.routes.documents",
     "api.routes.reviews",
     "api.routes.office",
+    "api.routes.schedule",
+    "api.routes.applications",
+    "api.routes.reports",
     "api.routes.admin",
     "api.routes.channels",
     "api.routes.catalogue",
     "api.routes.websub",
 )
+# Public protocol endpoints keep the web's leniency: a feed reader or a WebSub hub client may add
+# parameters of its own (cache busters, tracking) and must still get the feed.
+LENIENT = frozenset({"api.routes.public", "api.routes.websub"})
 DESCRIPTION = """Publishes Chinese government documents only after review.
 
 Every endpoint under `/api/v1/` except the public catalogue needs `Authorization: Bearer <token>`
@@ -53,7 +60,9 @@ def create_app(govpub: Govpub) -> FastAPI:
                 raise
             logger.warning("router %s is not installed: its endpoints are absent", name)
             continue
-        app.include_router(module.router, responses=problems.problem_responses(*problems.COMMON_STATUSES))
+        strict = [] if name in LENIENT else [Depends(no_unknown_query)]
+        app.include_router(module.router, responses=problems.problem_responses(*problems.COMMON_STATUSES),
+                           dependencies=strict)  # fmt: skip
     pages.install(app)
     app.add_middleware(NotModifiedFastPath, validators=govpub.public_objects)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so the fast path's 304s carry an id too

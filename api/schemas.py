@@ -54,6 +54,8 @@ class VersionInfo(BaseModel):
     number: int
     content_sha256: str
     created_at: datetime
+    release_at: datetime | None = Field(default=None, description="定时发布: not public before this moment")
+    release_flow_run_id: str | None = Field(default=None, description="the publish run scheduled at release_at")
     attachments: list[VersionAttachment]
 
 
@@ -143,7 +145,7 @@ class PublishResult(BaseModel):
     """What one publish call did."""
 
     root_id: str
-    state: str = Field(description="published, held, failed, partial or nothing")
+    state: str = Field(description="published, held, embargoed (定时发布), failed, partial or nothing")
     published: list[PublishedItem]
     reason: str
     left_for_reconciler: str

@@ -52,6 +52,7 @@ _GROUND_LABELS = {
 class DocumentKind(StrEnum):
     """What sort of document a submission is."""
 
+    RULE = "rule"  # 规章 (部门规章 / 地方政府规章, promulgated by a 令; counted in Table 2 of the annual report)
     NORMATIVE_DOCUMENT = "normative_document"  # 行政规范性文件
     POLICY = "policy"  # 政策文件
     NOTICE = "notice"  # 通知公告

@@ -25,6 +25,7 @@ _REASONS = {
     PauseReason.CONSULTATION: ("征求意见", "consultation"),
     PauseReason.THIRD_PARTY_CONSULTATION: ("征求第三方意见", "third-party consultation"),
     PauseReason.AGENCY_CONSULTATION: ("征求其他机关意见", "inter-agency consultation"),
+    PauseReason.FEE: ("收费通知至缴费", "fee notice until payment"),
 }
 
 

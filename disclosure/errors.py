@@ -2,6 +2,8 @@
 
 GovpubError
 ├── InvalidInput (ValueError)        a user's input broke the contract; carries every violation
+│   ├── ReportCheckFailed            an annual report's 勾稽 check failed, located at its cell
+│   └── ReportIncomplete             an annual report's text or figures are missing
 ├── NotFound (LookupError)
 │   ├── DocumentNotFound
 │   ├── UserNotFound

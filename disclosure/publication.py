@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from disclosure.attributes import DisclosureAttribute
 from disclosure.calendar import WorkingCalendar, WorkingDayResult
 from disclosure.errors import InvalidInput, RuleViolation, Violation
+from disclosure.release_time import shown
 from disclosure.states import DocumentState
 from disclosure.text import public_text_problem
 
@@ -103,6 +104,7 @@ class ItemFacts:
     attribute: DisclosureAttribute
     current_version: int
     published_version: int | None  # the newest version with a public copy
+    embargoed_until: datetime | None = None  # the current version's release time while it is ahead (定时发布)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +114,34 @@ class ReleasePlan:
     members: tuple[tuple[str, int], ...]
     reason: str = ""
     waiting_for_interpretation: bool = False  # an approved policy held for its interpretation (同步发布)
+    embargoed_until: datetime | None = None  # the next release time of an approved item of this release
 
 
 def _ready(item: ItemFacts) -> bool:
+    """Approved for 主动公开 and not yet public in this version (embargoed or not)."""
     return (
         item.state is DocumentState.APPROVED
         and item.attribute is DisclosureAttribute.PROACTIVE
         and item.published_version != item.current_version
+    )
+
+
+def _due(item: ItemFacts) -> bool:
+    """Ready, and its release time (if any) has come."""
+    return _ready(item) and item.embargoed_until is None
+
+
+def _policy_not_out(policy: ItemFacts, interpretations_ready: bool) -> ReleasePlan:
+    """Why nothing goes out while the policy is not public and not due: its interpretations wait for it."""
+    if policy.embargoed_until is not None and _ready(policy):
+        return ReleasePlan((), f"embargoed until {shown(policy.embargoed_until)}",
+                           embargoed_until=policy.embargoed_until)  # fmt: skip
+    if interpretations_ready:
+        return ReleasePlan((), "the policy is not approved for 主动公开 yet")
+    return ReleasePlan(
+        (),
+        f"nothing to publish: the document is {policy.state.value}"
+        + ("" if policy.attribute is DisclosureAttribute.PROACTIVE else f" and {policy.attribute.label}, never public"),
     )
 
 
@@ -131,38 +154,34 @@ def plan_release(
 ) -> ReleasePlan:
     """Decide what a policy's release publishes now.
 
-    Only approved 主动公开 versions ever go out. A policy that requires an interpretation waits
-    (in ``together`` mode) until at least one interpretation is approved for publication; its
-    interpretations never go out before the policy itself is public or going public with them.
+    Only approved 主动公开 versions ever go out, and none before its release time (定时发布). A
+    policy that requires an interpretation waits (in ``together`` mode) until at least one
+    interpretation is approved for publication and due; its interpretations never go out before
+    the policy itself is public or going public with them.
     """
-    ready_interpretations = [i for i in interpretations if _ready(i)]
+    ready_interpretations = [i for i in interpretations if _due(i)]
+    embargoes = [i.embargoed_until for i in (policy, *interpretations) if _ready(i) and i.embargoed_until]
+    next_release = min(embargoes, default=None)
     policy_public = policy.published_version is not None and policy.state is not DocumentState.WITHDRAWN
     members: list[tuple[str, int]] = []
-    if _ready(policy):
+    if _due(policy):
         has_interpretation = bool(ready_interpretations) or any(
             i.published_version is not None and i.state is not DocumentState.WITHDRAWN for i in interpretations
         )
         if interpretation_required and mode is ReleaseMode.TOGETHER and not has_interpretation:
-            return ReleasePlan((), "held until its interpretation is approved (同步发布)",
-                               waiting_for_interpretation=True)  # fmt: skip
+            return ReleasePlan((), "held until its interpretation is approved (同步发布)"
+                               + (f"; one is embargoed until {shown(next_release)}" if next_release else ""),
+                               waiting_for_interpretation=True, embargoed_until=next_release)  # fmt: skip
         members.append((policy.document_id, policy.current_version))
     elif not policy_public:
-        if ready_interpretations:
-            return ReleasePlan((), "the policy is not approved for 主动公开 yet")
-        return ReleasePlan(
-            (),
-            f"nothing to publish: the document is {policy.state.value}"
-            + (
-                ""
-                if policy.attribute is DisclosureAttribute.PROACTIVE
-                else f" and {policy.attribute.label}, never public"
-            ),
-        )
+        return _policy_not_out(policy, bool(ready_interpretations))
     members.extend((i.document_id, i.current_version) for i in ready_interpretations)
     if not members:
+        if next_release is not None:
+            return ReleasePlan((), f"embargoed until {shown(next_release)}", embargoed_until=next_release)
         done = policy_public and policy.published_version == policy.current_version
         return ReleasePlan((), "already published" if done else "nothing to publish")
-    return ReleasePlan(tuple(members))
+    return ReleasePlan(tuple(members), embargoed_until=next_release)  # what is still embargoed goes out later
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +218,17 @@ class Deadline:
 
 
 def publication_deadline(
-    calendar: WorkingCalendar, *, document_id: str, title: str, formed_on: date, changed: bool
+    calendar: WorkingCalendar,
+    *,
+    document_id: str,
+    title: str,
+    formed_on: date,
+    changed: bool,
+    limit_days: int = PUBLICATION_LIMIT_DAYS,
 ) -> Deadline:
     """Art. 26: publish proactive information within 20 working days of being formed or changed."""
     basis = ("changed" if changed else "formed (成文日期)") + f" on {formed_on.isoformat()}; Regulation Art. 26"
-    return Deadline(document_id, "publication", title,
-                    calendar.add_working_days(formed_on, PUBLICATION_LIMIT_DAYS), basis)  # fmt: skip
+    return Deadline(document_id, "publication", title, calendar.add_working_days(formed_on, limit_days), basis)
 
 
 def interpretation_deadline(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from disclosure.attributes import DisclosureAttribute, DocumentKind, LegalGround, PublicScope
 from disclosure.docnumber import DocumentNumberError, normalise_document_number
 from disclosure.errors import InvalidInput, Violation
+from disclosure.release_time import ReleaseTimeError, parse_release_at
 from disclosure.text import file_name_problem, line_problem, name_key, public_text_problem
 
 
@@ -72,6 +73,7 @@ class Submission:
     change_note: str | None = None
     interprets: str | None = None  # an interpretation: the policy document it explains
     interpretation: InterpretationInfo | None = None
+    release_at: datetime | None = None  # 定时发布: not public before this moment (UTC)
 
     @property
     def is_interpretation(self) -> bool:
@@ -81,9 +83,11 @@ class Submission:
     def canonical(self) -> dict[str, Any]:
         """A JSON-ready dict of the normalised submission (the stored form)."""
         data = asdict(self)
-        for optional in ("change_note", "interprets", "interpretation"):
+        for optional in ("change_note", "interprets", "interpretation", "release_at"):
             if data[optional] is None:
                 del data[optional]
+        if self.release_at is not None:
+            data["release_at"] = self.release_at.isoformat()
         data["written_on"] = self.written_on.isoformat()
         data["co_issuers"] = list(self.co_issuers)
         data["attachments"] = [asdict(a) for a in self.attachments]
@@ -104,9 +108,16 @@ def canonical_sha256(canonical: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def build_submission(data: dict[str, Any], *, today: date) -> Submission:
-    """Turn schema-valid JSON into a Submission, or raise InvalidInput with every rule broken."""
+def build_submission(data: dict[str, Any], *, today: date, now: datetime | None = None) -> Submission:
+    """Turn schema-valid JSON into a Submission, or raise InvalidInput with every rule broken
+    (a release time must be ahead of ``now``, by default the clock's)."""
     violations = text_violations(data)
+    release_at = None
+    if data.get("release_at") is not None:
+        try:
+            release_at = parse_release_at(data["release_at"], now=now or datetime.now(UTC))
+        except ReleaseTimeError as exc:
+            violations.append(Violation("$.release_at", str(exc)))
     doc_number = data.get("doc_number")
     if doc_number is not None:
         try:
@@ -137,6 +148,7 @@ def build_submission(data: dict[str, Any], *, today: date) -> Submission:
         grade=data.get("grade", "ordinary"),
         attachments=tuple(AttachmentSpec(**a) for a in data.get("attachments", ())),
         change_note=data.get("change_note"),
+        release_at=release_at,
     )
 
 

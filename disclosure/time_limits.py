@@ -31,6 +31,7 @@ class PauseReason(StrEnum):
     CONSULTATION = "consultation"  # third party or other agency, not said which (Art. 33(3))
     THIRD_PARTY_CONSULTATION = "third_party_consultation"  # Art. 32
     AGENCY_CONSULTATION = "agency_consultation"  # Art. 34
+    FEE = "fee"  # 109号 Art. 9: from the fee notice to the payment, not counted in the reply period
 
 
 @dataclass(frozen=True, slots=True)

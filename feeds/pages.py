@@ -6,13 +6,17 @@ P items and links to the newest full archive page (``prev-archive``); each archi
 the one before it. So publishing costs the same with 100 or 100,000 entries: one head page and at
 most one new archive page. An archive page is rewritten only when a document on it is withdrawn
 (its entries must not stay public).
+
+Pages are rendered inside a read transaction and written after it, with none open (S3 requests never
+run under a database lock); a page whose stored copy already holds the same bytes (its ``sha256``
+metadata) is not written again, so a rebuild that changed nothing writes no object.
 """
 
 from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from sqlmodel import Session, col, select
@@ -30,7 +34,7 @@ from feeds.render import (
     resolve_items,
 )
 from storage.models import Document, FeedChannel, FeedItem, aware
-from storage.public import PublicWriter
+from storage.public import ClearedObject, PublicWriter
 
 FORMATS = {  # format → (head file, archive suffix, content type)
     "atom": ("atom.xml", "atom.xml", "application/atom+xml; charset=utf-8"),
@@ -73,10 +77,24 @@ class FeedSite:
         return (self.hub_url, *self.hubs) if self.hub_url else self.hubs
 
     def feed_id(self, channel: FeedChannel) -> str:
-        """The channel's feed id: stored once, never changed (a valid tag URI from the first rebuild on)."""
-        if channel.feed_id is None:
-            channel.feed_id = feed_tag(self.tag_authority, aware(channel.created_at).year, channel.name)
-        return channel.feed_id
+        """The channel's feed id: stored once (at the first rebuild), never changed; a valid tag URI."""
+        return channel.feed_id or feed_tag(self.tag_authority, aware(channel.created_at).year, channel.name)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedChannel:
+    """A channel's pages rendered from one read of the record, to be written with no transaction open.
+
+    ``last_seq`` is the channel's state they show: the commit after the write records ``archived_pages``
+    (and queues WebSub distributions of ``head``) only if the channel is still there.
+    """
+
+    channel: str
+    last_seq: int
+    feed_id: str
+    archived_pages: int  # full archive pages once these are written
+    pages: tuple[ClearedObject, ...]  # newly full archive pages, then the head page in each format
+    head: dict[str, bytes]  # the head page per format
 
 
 class FeedBuilder:
@@ -90,18 +108,13 @@ class FeedBuilder:
         """URL per format of a page."""
         return {fmt: public_url(self._site.base_url, key(fmt)) for fmt in FORMATS}
 
-    def rebuild(self, session: Session, channel: FeedChannel) -> dict[str, bytes]:
-        """Write any newly full archive pages and the head page; return the head page per format."""
+    def render(self, session: Session, channel: FeedChannel) -> RenderedChannel:
+        """Render (and check against the record) any newly full archive pages and the head page;
+        nothing is written and nothing in ``session`` changes (a read transaction will do)."""
         size = self._site.page_size
         full = channel.last_seq // size
-        if channel.feed_id is None:
-            self._site.feed_id(channel)
-            session.add(channel)
-        for number in range(channel.archived_pages + 1, full + 1):
-            self._write_archive(session, channel, number)
-        if full != channel.archived_pages:
-            channel.archived_pages = full
-            session.add(channel)
+        pages = [page for number in range(channel.archived_pages + 1, full + 1)
+                 for page in self._archive(session, channel, number).values()]  # fmt: skip
         items = list(
             session.exec(
                 select(FeedItem).where(FeedItem.channel == channel.name).order_by(col(FeedItem.seq).desc()).limit(size)
@@ -114,20 +127,26 @@ class FeedBuilder:
             prev_archive_urls=self.urls(lambda f: archive_key(channel.name, full, f)) if full else None,
             hubs=self._site.page_hubs,
         )
-        return self._write(session, channel, items, links, lambda f: head_key(channel.name, f))
+        head = self._render(session, channel, items, links, lambda f: head_key(channel.name, f))
+        return RenderedChannel(channel.name, channel.last_seq, self._site.feed_id(channel),
+                               max(full, channel.archived_pages), (*pages, *head.values()),
+                               {fmt: page.data for fmt, page in head.items()})  # fmt: skip
 
-    def rewrite_archives_with(self, session: Session, channel: FeedChannel, document_id: str) -> list[int]:
-        """Rewrite the archive pages that hold a (now withdrawn) document; return their numbers."""
+    def write(self, pages: Iterable[ClearedObject]) -> int:
+        """Write rendered pages (no transaction may be open): a page whose stored copy holds the same
+        bytes is left alone, so a rebuild that changed nothing writes nothing. How many were written."""
+        return sum(self._writer.write_cleared(page) for page in pages)
+
+    def archives_with(self, session: Session, channel: FeedChannel, document_id: str) -> list[ClearedObject]:
+        """The archive pages that hold a (now withdrawn) document, rendered again (to be written)."""
         size = self._site.page_size
         seqs = session.exec(
             select(FeedItem.seq).where(FeedItem.channel == channel.name, FeedItem.document_id == document_id)
         )
-        pages = sorted({(seq - 1) // size + 1 for seq in seqs if (seq - 1) // size + 1 <= channel.archived_pages})
-        for number in pages:
-            self._write_archive(session, channel, number)
-        return pages
+        numbers = sorted({(seq - 1) // size + 1 for seq in seqs if (seq - 1) // size + 1 <= channel.archived_pages})
+        return [page for number in numbers for page in self._archive(session, channel, number).values()]
 
-    def _write_archive(self, session: Session, channel: FeedChannel, number: int) -> None:
+    def _archive(self, session: Session, channel: FeedChannel, number: int) -> dict[str, ClearedObject]:
         size = self._site.page_size
         items = list(
             session.exec(
@@ -147,16 +166,16 @@ class FeedBuilder:
             hubs=(),
             archive=True,
         )
-        self._write(session, channel, items, links, lambda f: archive_key(channel.name, number, f))
+        return self._render(session, channel, items, links, lambda f: archive_key(channel.name, number, f))
 
-    def _write(
+    def _render(
         self,
         session: Session,
         channel: FeedChannel,
         items: list[FeedItem],
         links: PageLinks,
         key: Callable[[str], str],
-    ) -> dict[str, bytes]:
+    ) -> dict[str, ClearedObject]:
         doc_ids = {i.document_id for i in items}
         withdrawn_docs = (
             set(
@@ -189,7 +208,7 @@ class FeedBuilder:
                            extra={"channel": channel.name, "entry_id": entry_id})  # fmt: skip
         updated = max((i.occurred_at for i in items), default=channel.created_at)
         pairs = {(i.document_id, i.version) for i in items}
-        pages = {}
+        pages: dict[str, ClearedObject] = {}
         for fmt, (_, _, content_type) in FORMATS.items():
             page_key = key(fmt)
             info = ChannelInfo(
@@ -201,10 +220,9 @@ class FeedBuilder:
                 updated=aware(updated),
             )
             data = _RENDER[fmt](info, _localize_links(links, page_key), _localize_content(content, page_key))
-            self._writer.put_feed_page(
-                session=session, key=key(fmt), data=data, content_type=content_type, entries=pairs
+            pages[fmt] = self._writer.clear_feed_page(
+                session=session, key=page_key, data=data, content_type=content_type, entries=pairs
             )
-            pages[fmt] = data
         return pages
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from feeds.websub import DISTRIBUTE, distribution_headers
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import ChannelCopy, Delivery, WebSubSubscription, aware, utcnow
 from storage.repository.deliveries import (
     AttemptOutcome,
@@ -200,7 +200,7 @@ class Pusher:
 
     def _due(self, only_ids: set[str] | None) -> list[list[str]]:
         """The due delivery ids, per receiver, in queue order."""
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             rows = due_deliveries(session=session, now=self._clock(), limit=self._batch, only_ids=only_ids)
         receivers: dict[tuple[str, str], list[str]] = {}
         for delivery_id, channel, target in rows:

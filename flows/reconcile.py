@@ -9,7 +9,12 @@ later steps.
 - voided: a wait of a replaced version: cancel it (a deleted flow run leaves nothing to cancel);
 - attention: a review parked in needs_attention: start it again once what its failure depended on
   changed (services/attention.py), else count it;
-- then the publication steps (publish, withdrawals, feeds, deliveries, deadlines, audit checkpoint).
+- follow: an open application that no flow run follows (its registered event was lost, or its run
+  crashed, was cancelled, failed — a wait that timed out at a deadline — or is gone): start a
+  follow-application run, which takes the case over; one waiting on a stale key (an act whose resume
+  was lost): resume it;
+- then the publication steps (publish, withdrawals, feeds, deliveries, deadlines, application
+  deadlines, audit checkpoint).
 Every action is idempotent: run twice, it does the same once. The run completes with the tick's
 ReconcileReport as its result; a tick where items failed ends in a state named "Completed with
 failures" whose message gives the counts, and logs one warning per failure.
@@ -31,13 +36,17 @@ from prefect.flow_runs import resume_flow_run
 from prefect.states import Cancelled, Completed
 
 from disclosure.review import ReviewState
-from flows.runtime import publication_service, review_service
+from flows.runtime import govpub, publication_service, review_service
+from services.application_follow import Following
+from services.facade import Govpub
+from services.principal import system
 from services.publication import PublicationService
 from services.reconcile_tally import ItemOutcome, ReconcileReport, StepCount, Tally
 from services.reconciling import OpenRun, ReviewSnapshot, VoidedRun, review_snapshot
 from services.review_service import ReviewService
 
 REVIEW_DEPLOYMENT = "review-document/review-document"
+FOLLOW_DEPLOYMENT = "follow-application/follow-application"
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
 HANDLED = ItemOutcome.HANDLED
 
@@ -48,6 +57,14 @@ def start_review(document_id: str, version: int, *, replacing: str | None = None
     key = f"review-{document_id}-{version}" + (f"-after-{replacing}" if replacing else "")
     run_deployment(REVIEW_DEPLOYMENT, parameters={"document_id": document_id, "version": version},
                    timeout=0, idempotency_key=key, as_subflow=False)  # fmt: skip
+
+
+def start_following(application_id: int, *, replacing: str | None = None) -> None:
+    """Start the follow-application deployment for a case; idempotent per application (and per flow run
+    replaced). Never a subflow of the caller: a subflow cannot suspend."""
+    key = f"follow-application-{application_id}" + (f"-after-{replacing}" if replacing else "")
+    run_deployment(FOLLOW_DEPLOYMENT, parameters={"application_id": application_id}, timeout=0,
+                   idempotency_key=key, as_subflow=False)  # fmt: skip
 
 
 def resume_input(decision: dict[str, object] | None) -> dict[str, object]:
@@ -76,15 +93,28 @@ def reconcile_reviews(grace_minutes: float = 2.0) -> State[ReconcileReport]:
                    name=lambda run: f"{run.document_id} flow run {run.flow_run_id}")  # fmt: skip
     tally.each("attention", snapshot.parked, partial(_retry_parked, report),
                name=lambda item: f"{item[0]} v{item[1]}")  # fmt: skip
+    followers = tally.listed("follow", lambda: govpub().following.open_followers(
+        system("flow"), registered_before=cutoff), what="(open applications)")  # fmt: skip
+    with get_client(sync_client=True) as client:
+        tally.each("follow", followers, partial(_follow_one, client, report),
+                   name=lambda case: f"application:{case.application_id}")  # fmt: skip
     publishers = tally.listed("publish", lambda: [publication_service()], what="(publication service)")
     if publishers:
         redrive_publication(publishers[0], tally)
+    tally.one("application deadlines", "application deadlines",
+              partial(_done, lambda: announce_application_deadlines(govpub(), report)))  # fmt: skip
     summary = report.summary()
     if report.failed:
         logger.warning("reconciled with failures: %s", summary)
         return Completed(data=report, message=summary, name="Completed with failures")
     logger.info("reconciled: %s", summary)
     return Completed(data=report, message=summary)
+
+
+def announce_application_deadlines(gov: Govpub, report: ReconcileReport) -> None:
+    """govpub.application.due_soon / .overdue, once per due date (the overdue ones counted)."""
+    announced = gov.applications.announce_deadlines(system("flow"))
+    report.overdue.extend(f"application:{a.application_id}" for a in announced if a.event.endswith(".overdue"))
 
 
 def redrive_publication(publisher: PublicationService, tally: Tally) -> None:
@@ -187,6 +217,29 @@ def _redrive_one(client: SyncPrefectClient, report: ReconcileReport, run: OpenRu
         report.restarted.append(run.document_id)
         return HANDLED
     report.resumed.append(run.document_id)
+    return HANDLED
+
+
+def _follow_one(client: SyncPrefectClient, report: ReconcileReport, case: Following) -> ItemOutcome:
+    """An open application: start a run where none follows it; resume one waiting on a stale key."""
+    name = f"application:{case.application_id}"
+    if case.flow_run_id is None:
+        start_following(case.application_id)
+        report.started.append(name)
+        return HANDLED
+    try:
+        flow_run = client.read_flow_run(UUID(case.flow_run_id))
+    except PrefectNotFound:
+        flow_run = None
+    state = flow_run.state if flow_run else None
+    if state is None or state.is_final():  # an open case's run ends only by failing, crashing, being cancelled
+        start_following(case.application_id, replacing=case.flow_run_id)
+        report.restarted.append(name)
+        return HANDLED
+    pause_key = state.state_details.pause_key if state.is_paused() else None
+    if pause_key and not pause_key.startswith(case.wait_prefix):
+        resume_flow_run(UUID(case.flow_run_id), run_input={})  # it waits for no input: it reads the record
+        report.resumed.append(name)
     return HANDLED
 
 

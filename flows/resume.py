@@ -1,4 +1,5 @@
-"""Resuming a review's waiting flow run on Prefect (the Resumer the doors inject into services)."""
+"""Resuming a waiting flow run on Prefect — a review's, an application's follower (the Resumer the doors
+inject into services)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from uuid import UUID
 from prefect.flow_runs import resume_flow_run
 
 from disclosure.errors import ServiceUnavailable
-from services.review_service import RunView
+from services.reviewing import WaitingRun
 
 
-def resume(view: RunView, run_input: dict[str, Any]) -> None:
-    """Resume the flow run waiting for this review; ServiceUnavailable if Prefect cannot."""
+def resume(view: WaitingRun, run_input: dict[str, Any]) -> None:
+    """Resume the flow run waiting (for this review, or following this application); ServiceUnavailable if
+    Prefect cannot."""
     if view.flow_run_id is None:
         raise ServiceUnavailable("recorded, but no flow run is attached yet; the reconciler will continue it")
     pause = threading.Event()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from prefect.events.worker import EventsWorker
+
 from flows.prefect_events import PrefectEvents
+from flows.schedule import PrefectScheduler
 from services.bootstrap import App, extraction_limits, process_app, today
 from services.facade import Govpub
 from services.publication import PublicationService
@@ -40,7 +43,7 @@ def publication_service() -> PublicationService:
 @cache
 def govpub() -> Govpub:
     """The application layer in this process (a flow run resumes itself: no resumer needed)."""
-    return Govpub(_app(), events=PrefectEvents(), resume=no_resume)
+    return Govpub(_app(), events=PrefectEvents(), resume=no_resume, scheduler=PrefectScheduler())
 
 
 def forget() -> None:
@@ -48,6 +51,9 @@ def forget() -> None:
     process that runs flows against one stack, then another: the e2e test modules)."""
     for built in (_app, review_service, publication_service, govpub):
         built.cache_clear()
+    # Prefect keeps one events worker per process, its client bound to the API in force when it
+    # started: drained and dropped, the next event opens a client to the API in force then.
+    EventsWorker.drain_all(timeout=10, at_exit=False)
 
 
 def ui_decisions_allowed() -> bool:

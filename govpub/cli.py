@@ -16,8 +16,17 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.errors import ConfigurationError, InvalidInput, RuleViolation, ServiceUnavailable, Violation
 from disclosure.publication import Validity
 from disclosure.review import Decision
-from govpub import cli_admin, cli_applications, cli_users
+from govpub import (
+    cli_admin,
+    cli_application_cases,  # noqa: F401 - registers the application commands on applications_app
+    cli_application_seed,  # noqa: F401 - registers `applications seed` on applications_app
+    cli_application_transfer,  # noqa: F401 - registers transfer-proactive on applications_app
+    cli_applications,
+    cli_users,
+)
 from govpub.cli_common import err, handled, left_for_reconciler, open_govpub, out, resume_on_prefect
+from govpub.cli_report import report_app
+from govpub.cli_schedule import publish_app  # `publish now` (below) and `publish schedule` (定时发布)
 from govpub.samples import export_samples
 from govpub.serving import serve_until_stopped, where
 from govpub.stack import Stack, running_api, use_prefect
@@ -38,6 +47,8 @@ app.add_typer(cli_admin.channels_app, name="channels")
 app.add_typer(cli_admin.calendar_app, name="calendar")
 app.add_typer(cli_users.users_app, name="users")
 app.add_typer(cli_applications.applications_app, name="applications")
+app.add_typer(report_app, name="report")
+app.add_typer(publish_app, name="publish")
 app.registered_commands += cli_admin.housekeeping.registered_commands + cli_users.session_commands.registered_commands
 _handled = handled
 
@@ -328,7 +339,7 @@ def api_only() -> None:
         run_api(govpub, settings.api.bind)
 
 
-@app.command()
+@publish_app.command("now")
 @_handled
 def publish(
     document_id: Annotated[str, typer.Argument(metavar="DOC")],
@@ -342,8 +353,8 @@ def publish(
         outcome = govpub.publish(principal, document_id)
     for doc, version, index_number in outcome.published:
         out.print(f"published {doc} v{version} as 索引号 {index_number}", highlight=False)
-    if outcome.state == "held":
-        out.print(f"held: {outcome.reason}")
+    if outcome.state in {"held", "embargoed"}:
+        out.print(f"{outcome.state}: {outcome.reason}", highlight=False)
     elif outcome.state == "nothing":
         if outcome.reason != "already published":
             raise RuleViolation(f"nothing published: {outcome.reason}")

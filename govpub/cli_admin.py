@@ -147,11 +147,12 @@ def channels_deliver() -> None:
 def gc(
     older_than: Annotated[float, typer.Option(min=0.1, help="hours an unreferenced blob must have existed")] = 24.0,
 ) -> None:
-    """Delete private attachment blobs no version refers to (left by failed intakes)."""
+    """Delete private attachment blobs and draft objects no version refers to (left by failed intakes)."""
     with open_govpub() as (govpub, principal):
         report = govpub.gc(principal, older_than=timedelta(hours=older_than))
     out.print(f"{len(report.removed)} orphaned blob(s) removed, {report.kept} in use, "
-              f"{report.too_young} orphaned but younger than {older_than} h")  # fmt: skip
+              f"{report.too_young} orphaned but younger than {older_than} h; "
+              f"{len(report.drafts_removed)} orphaned draft object(s) removed")  # fmt: skip
 
 
 def _parse_day(value: str, name: str) -> date:

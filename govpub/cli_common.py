@@ -28,7 +28,9 @@ from govpub.stack import running_api, use_prefect
 from services.bootstrap import App, open_app
 from services.facade import Govpub
 from services.principal import Principal, operator
-from services.review_service import EventSink, NoEvents, RunView
+from services.release_times import PublishScheduler
+from services.review_service import EventSink, NoEvents
+from services.reviewing import WaitingRun
 from services.settings import Environment, Settings, load_settings
 
 out = Console()
@@ -82,7 +84,14 @@ def events_for(opened: App) -> EventSink:
     return PrefectEvents()
 
 
-def resume_on_prefect(view: RunView, run_input: dict[str, Any]) -> None:
+def prefect_scheduler() -> PublishScheduler:
+    """The PublishScheduler for commands and the API: Prefect's, imported only when needed."""
+    from flows.schedule import PrefectScheduler  # noqa: PLC0415 - imports prefect
+
+    return PrefectScheduler()
+
+
+def resume_on_prefect(view: WaitingRun, run_input: dict[str, Any]) -> None:
     """The Resumer for commands: Prefect's resume, imported only when a decision needs it."""
     from flows.resume import resume  # noqa: PLC0415 - imports prefect
 
@@ -139,7 +148,9 @@ def open_govpub(
     settings = load_settings()
     with open_app(settings, owner=owner, config=config) as opened:
         principal = principal_for(opened, as_user, implied_user)
-        yield Govpub(opened, events=events_for(opened), resume=resume_on_prefect), principal
+        events = events_for(opened)  # Prefect's when a server runs: release times are then scheduled on it too
+        scheduler = None if isinstance(events, NoEvents) else prefect_scheduler()
+        yield Govpub(opened, events=events, resume=resume_on_prefect, scheduler=scheduler), principal
 
 
 def left_for_reconciler(left: str | None) -> None:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from disclosure.errors import ServiceUnavailable
-from govpub.cli_common import resume_on_prefect
+from govpub.cli_common import prefect_scheduler, resume_on_prefect
 from govpub.stack import Stack
 from services.bootstrap import App
 from services.facade import Govpub
@@ -28,7 +28,7 @@ def serve_until_stopped(
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
         signal.signal(signum, lambda *_: stopping.set())
-    served = Govpub(app, events=PrefectEvents(), resume=resume_on_prefect)
+    served = Govpub(app, events=PrefectEvents(), resume=resume_on_prefect, scheduler=prefect_scheduler())
     with ApiServer(served, app.settings.api.bind) as http:
         where(console, http.url, prefect_api, demo_users)
         while not stopping.wait(1):

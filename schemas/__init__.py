@@ -2,6 +2,7 @@
 
 from schemas.validation import (
     AGENCY_CONFIG,
+    APPLICATION,
     CALENDAR_OVERRIDE,
     DOCUMENT_SUBMISSION,
     INTERPRETATION,
@@ -12,6 +13,7 @@ from schemas.validation import (
 
 __all__ = [
     "AGENCY_CONFIG",
+    "APPLICATION",
     "CALENDAR_OVERRIDE",
     "DOCUMENT_SUBMISSION",
     "INTERPRETATION",

@@ -16,7 +16,7 @@ from services.catalogue import remove_from_index
 from services.feed_log import FeedLog
 from services.public_records import PublicRecords, last_publication
 from services.review_service import EventSink
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Document, FeedChannel, FeedItem, utcnow
 from storage.objectstore import ObjectStore
 from storage.public import PublicWriter
@@ -107,10 +107,10 @@ class Aftercare:
         notice = {"index_number": index_number, "title": title, "withdrawn": True, "reason": reason,
                   "withdrawn_at": utcnow().isoformat()}  # fmt: skip
         self._writer.withdraw_copy(index_number, json.dumps(notice, ensure_ascii=False).encode())
-        with session_scope(self._engine) as session:
-            for channel in session.exec(select(FeedChannel).where(col(FeedChannel.name).in_(touched))
-                                        .with_for_update().execution_options(populate_existing=True)):  # fmt: skip
-                self._log.builder.rewrite_archives_with(session, channel, document_id)
+        with read_scope(self._engine) as session:  # rendered in a read, written after it
+            archives = [page for channel in session.exec(select(FeedChannel).where(col(FeedChannel.name).in_(touched)))
+                        for page in self._log.builder.archives_with(session, channel, document_id)]  # fmt: skip
+        self._log.builder.write(archives)
         self._events.emit("govpub.document.withdrawn", document_id=document_id, version=version,
                           payload={"index_number": index_number, "reason": reason})  # fmt: skip
         left = self._log.after_change(touched, deliveries)
@@ -163,8 +163,11 @@ class Aftercare:
                 entry["meta"]["amended_by"] = link["url"]
             touched = self._log.append(session, document, last.version, FeedAction.VALIDITY, entry,
                                        deliveries=deliveries, event="govpub.document.corrected")  # fmt: skip
-            self._log.write_status(session, document)
             version = last.version
+        # the status record after the commit (no S3 request inside it); see docs/architecture.md on a crash between
+        with read_scope(self._engine) as session:
+            status = self._log.clear_status(session, get_document(session=session, document_id=document_id))
+        self._writer.write_cleared(status, unless_same=False)
         self._events.emit("govpub.document.corrected", document_id=document_id, version=version,
                           payload={"validity": validity.value})  # fmt: skip
         return self._log.after_change(touched, deliveries)
@@ -172,7 +175,7 @@ class Aftercare:
     def leftover_withdrawn_copies(self) -> list[str]:
         """Withdrawn documents whose public copy is still there (a withdrawal interrupted): remove them."""
         cleaned = []
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             withdrawn = list(session.exec(select(Document).where(
                 Document.state == DocumentState.WITHDRAWN.value, col(Document.index_number).is_not(None))))  # fmt: skip
         for document in withdrawn:

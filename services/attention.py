@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from disclosure.errors import ObjectNotFound
 from disclosure.review import AttentionReason, ReviewState
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Attachment, Document, DocumentVersion, ReviewChain, ReviewRun, aware, utcnow
 from storage.objectstore import ObjectStore
 from storage.repository.audit import append_event
@@ -168,7 +168,7 @@ def retry_parked(*, engine: Engine, store: ObjectStore, bucket: str, document_id
     """Reopen a parked run whose fingerprint changed; False when it is not parked or nothing changed.
 
     The store is asked between two short sessions, never inside a transaction."""
-    with Session(engine) as session:
+    with read_scope(engine) as session:
         run = get_run(session=session, document_id=document_id, version=version)
         if run is None or ReviewState(run.state) is not ReviewState.NEEDS_ATTENTION:
             return False

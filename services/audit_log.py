@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from disclosure.checkpoint import (
     Checkpoint,
@@ -30,7 +30,7 @@ from disclosure.checkpoint import (
 )
 from disclosure.errors import AuditChainBroken, AuditLogInconsistent, InvalidInput, ServiceUnavailable
 from disclosure.merkle import Frontier, verify_consistency
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import AuditCheckpoint, AuditHead, aware, utcnow
 from storage.objectstore import ObjectStore
 from storage.public import PublicWriter
@@ -170,7 +170,7 @@ class AuditLog:
 
     def verify(self, kept: Sequence[tuple[str, Checkpoint]] = ()) -> AuditReport:
         """Check chain and head (AuditChainBroken), then checkpoints and rows; report every problem."""
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             scan = scan_trail(session=session)
             rows = [(f"database checkpoint {r.tree_size}", parse_checkpoint(r.body.encode()))
                     for r in list_checkpoints(session=session)]  # fmt: skip

@@ -29,6 +29,7 @@ class Act(StrEnum):
     DECIDE = "decide"
     RESOLVE_REFERRAL = "resolve_referral"
     PUBLISH = "publish"
+    SCHEDULE_RELEASE = "schedule_release"  # set, change or clear an approved version's release time (定时发布)
     WITHDRAW = "withdraw"
     SET_VALIDITY = "set_validity"
     DEADLINES = "deadlines"
@@ -39,6 +40,11 @@ class Act(StrEnum):
     OWN_TOKENS = "own_tokens"  # a user's own tokens and password
     AUDIT = "audit"
     HOUSEKEEPING = "housekeeping"
+    HANDLE_APPLICATIONS = "handle_applications"  # register, act on and read in full (依申请公开)
+    READ_APPLICATIONS = "read_applications"  # masked lists, case facts for the annual report
+    FOLLOW_APPLICATIONS = "follow_applications"  # attach the flow run following a case (govpub itself)
+    COMPILE_REPORT = "compile_report"  # enter the annual report's figures and texts
+    READ_REPORT = "read_report"  # compute the annual report; what has been entered, and what is missing
 
 
 _OP, _SYS = PrincipalKind.OPERATOR, PrincipalKind.SYSTEM
@@ -66,6 +72,8 @@ RULES: dict[Act, Rule] = {
                                why="only the disclosure office records the secrecy administration's answer"),
     Act.PUBLISH: Rule(frozenset({Role.DISCLOSURE_OFFICE, Role.ADMIN}), frozenset({_OP, _SYS}),
                       why="publication is re-driven by the disclosure office, an admin or govpub itself"),
+    Act.SCHEDULE_RELEASE: Rule(frozenset({Role.DISCLOSURE_OFFICE}),
+                               why="only the disclosure office sets the release time of an approved document"),
     Act.WITHDRAW: Rule(frozenset({Role.DISCLOSURE_OFFICE}), why="only the disclosure office withdraws"),
     Act.SET_VALIDITY: Rule(frozenset({Role.DISCLOSURE_OFFICE}), why="only the disclosure office records validity"),
     Act.DEADLINES: Rule(frozenset({Role.DISCLOSURE_OFFICE, Role.ADMIN}), frozenset({_OP, _SYS}),
@@ -79,6 +87,16 @@ RULES: dict[Act, Rule] = {
     Act.AUDIT: Rule(frozenset({Role.ADMIN, Role.DISCLOSURE_OFFICE}), frozenset({_OP, _SYS}),
                     why="the audit log is checked by admins and the disclosure office"),
     Act.HOUSEKEEPING: Rule(frozenset({Role.ADMIN}), frozenset({_OP, _SYS}), why="housekeeping is for admins"),
+    Act.HANDLE_APPLICATIONS: Rule(frozenset({Role.DISCLOSURE_OFFICE}),
+                                  why="only the disclosure office handles applications for disclosure"),
+    Act.READ_APPLICATIONS: Rule(frozenset({Role.DISCLOSURE_OFFICE, Role.ADMIN}), frozenset({_OP, _SYS}),
+                                why="applications are read by the disclosure office (admins: masked)"),
+    Act.FOLLOW_APPLICATIONS: Rule(frozenset(), frozenset({_SYS}),
+                                  why="only govpub's own flow follows an application"),
+    Act.COMPILE_REPORT: Rule(frozenset({Role.DISCLOSURE_OFFICE}),
+                             why="only the disclosure office enters the annual report's figures and texts"),
+    Act.READ_REPORT: Rule(frozenset({Role.DISCLOSURE_OFFICE, Role.ADMIN}), frozenset({_OP, _SYS}),
+                          why="the annual report is computed by the disclosure office and admins"),
 }  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from services.bootstrap import App
 from services.extract.text import html_text
 from services.public_objects import read_public
 from services.public_records import KIND_LABELS, last_publication, version_row
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Agency, AuditEvent, CatalogueText, Document, Publication, aware
 from storage.repository import search
 
@@ -143,7 +143,7 @@ class CatalogueService:
     """
 
     def __init__(self, engine: Engine, *, public_base_url: str | None = None) -> None:
-        self._engine = search.reader(engine)
+        self._engine = engine  # reads in read_scope: a deferred, query-only transaction on SQLite
         self._base = public_base_url
 
     def query(self, request: CatalogueQuery) -> CataloguePage:
@@ -151,7 +151,7 @@ class CatalogueService:
         filters = search.Filters(request.category, request.agency, request.year, request.kind,
                                  request.validity.value if request.validity else None)  # fmt: skip
         tier, before = _decode(request.cursor)
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             if request.q is None or not request.q.strip():
                 found = [(0, i) for i in search.list_ids(session, filters=filters, before=before,
                                                          limit=request.limit + 1)]  # fmt: skip
@@ -186,7 +186,7 @@ class CatalogueService:
         whether there are more. Bounded: it reads at most ``cap + 1`` ids of the same rows."""
         filters = search.Filters(request.category, request.agency, request.year, request.kind,
                                  request.validity.value if request.validity else None)  # fmt: skip
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             if request.q is None or not request.q.strip():
                 found = len(search.list_ids(session, filters=filters, before=None, limit=cap + 1))
             elif (query := search.parse_query(request.q)).empty:
@@ -205,7 +205,7 @@ class CatalogueService:
         query = search.parse_query(q or "")
         if query.empty or not index_numbers:
             return {}
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             rows = session.exec(select(CatalogueText.index_number, CatalogueText.body_text)
                                 .where(col(CatalogueText.index_number).in_(index_numbers))).all()  # fmt: skip
         found: dict[str, str] = {}
@@ -221,7 +221,7 @@ class CatalogueService:
 
     def facets(self) -> CatalogueFacets:
         """The filter values public items carry (distinct values read by skipping along each index)."""
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             categories = [str(v) for v in _distinct(session, "category")]
             codes = [str(v) for v in _distinct(session, "agency")]
             years = sorted((int(str(v)) for v in _distinct(session, "year")), reverse=True)
@@ -234,7 +234,7 @@ class CatalogueService:
 
     def get(self, index_number: str) -> CatalogueEntry | WithdrawnItem:
         """One item by its 索引号: the entry, or the notice of its withdrawal."""
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             row = session.exec(select(CatalogueText).where(CatalogueText.index_number == index_number)).first()
             if row is not None and row.id is not None and (entries := self._entries(session, [row.id])):
                 return entries[0]

@@ -32,7 +32,7 @@ STATE_LABELS = {
     "rejected": "未通过审核", "approved": "审核通过，待发布", "published": "已公开", "withdrawn": "已撤回",
 }  # fmt: skip
 KIND_LABELS = {
-    DocumentKind.NORMATIVE_DOCUMENT: "行政规范性文件", DocumentKind.POLICY: "政策文件",
+    DocumentKind.RULE: "规章", DocumentKind.NORMATIVE_DOCUMENT: "行政规范性文件", DocumentKind.POLICY: "政策文件",
     DocumentKind.NOTICE: "通知公告", DocumentKind.REPORT: "报告", DocumentKind.OTHER: "其他",
     DocumentKind.INTERPRETATION: "政策解读",
 }  # fmt: skip
@@ -71,7 +71,7 @@ DOCUMENT_FIELDS = {
     "public_scope": "公开范围", "attribute": "公开属性", "ground": "不予公开或依申请公开的依据",
     "law_name": "法律、行政法规名称", "reason": "理由", "reassess_on": "下次重新评估日期",
     "interpretation_required": "需要政策解读", "summary": "内容概述", "body_format": "正文格式", "body": "正文",
-    "attachments": "附件", "change_note": "更正说明",
+    "attachments": "附件", "change_note": "更正说明", "release_at": "定时发布时间",
 }  # fmt: skip
 INTERPRETATION_FIELDS = {
     "title": "标题", "form": "解读形式", "interpreting_unit": "解读单位", "interpreter": "解读人",
@@ -125,6 +125,8 @@ def document_payload(
     data["attachments"] = list(attachments)
     if v.get("change_note", "").strip():
         data["change_note"] = v["change_note"]
+    if v.get("release_at", "").strip():
+        data["release_at"] = v["release_at"].strip()
     return data
 
 
@@ -193,7 +195,7 @@ def values_of(submission: Mapping[str, Any]) -> dict[str, str]:
         "summary": submission.get("summary", ""), "body_format": submission.get("body_format", "text"),
         "body": submission.get("body", ""), "form": info.get("form", ""),
         "interpreting_unit": info.get("interpreting_unit", ""), "interpreter": info.get("interpreter", ""),
-        "change_note": "",
+        "change_note": "", "release_at": submission.get("release_at") or "",
     }  # fmt: skip
     return {k: str(v) for k, v in values.items()}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from disclosure.attributes import Role
 from disclosure.errors import Forbidden, InvalidInput, RuleViolation, Violation
@@ -22,6 +22,7 @@ from services.authz import Act
 from services.drafting import Stored, values_of
 from services.facade import Govpub
 from services.principal import Principal
+from storage.db import read_scope
 from storage.models import Agency, DocumentVersion, User
 from storage.repository.documents import list_attachments
 
@@ -67,7 +68,7 @@ def require_drafter(govpub: Govpub, principal: Principal) -> None:
 
 def drafter_defaults(govpub: Govpub, principal: Principal) -> dict[str, str]:
     """What a new form starts with: the drafter's agency as issuer and interpreting unit."""
-    with Session(govpub.app.engine) as session:
+    with read_scope(govpub.app.engine) as session:
         user = session.get(User, principal.user_id) if principal.user_id is not None else None
         agency = session.get(Agency, principal.agency_id) if principal.agency_id is not None else None
         agency_name = agency.name if agency else ""
@@ -77,7 +78,7 @@ def drafter_defaults(govpub: Govpub, principal: Principal) -> dict[str, str]:
 
 
 def _submission(govpub: Govpub, document_id: str, version: int) -> dict[str, Any]:
-    with Session(govpub.app.engine) as session:
+    with read_scope(govpub.app.engine) as session:
         row = session.exec(select(DocumentVersion).where(
             DocumentVersion.document_id == document_id, DocumentVersion.number == version)).one()  # fmt: skip
         return dict(row.submission)
@@ -149,7 +150,7 @@ def keep_attachments(govpub: Govpub, principal: Principal, document_id: str, nam
         return []
     detail = govpub.document(principal, document_id)
     kept: list[Stored] = []
-    with Session(govpub.app.engine) as session:
+    with read_scope(govpub.app.engine) as session:
         version = session.exec(select(DocumentVersion).where(DocumentVersion.document_id == document_id,
                                DocumentVersion.number == detail["current_version"])).one()  # fmt: skip
         rows = list_attachments(session=session, version_id=version.id or 0)

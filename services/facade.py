@@ -20,6 +20,10 @@ from disclosure.checkpoint import Checkpoint
 from disclosure.errors import Forbidden, NotFound, RuleViolation
 from disclosure.publication import Deadline, Validity
 from disclosure.review import Decision, DecisionRequest, ReviewState
+from services.annual_report import AnnualReports
+from services.application_follow import ApplicationFollowing
+from services.application_transfer import ApplicationTransfer
+from services.applications import ApplicationService, deadline_of
 from services.audit_log import AuditLog, AuditReport
 from services.audit_setup import build_audit_log
 from services.authz import Act, refusal
@@ -34,6 +38,8 @@ from services.principal import Principal, PrincipalKind
 from services.public_objects import PublicValidators
 from services.publication import PublicationService, PublishOutcome
 from services.publishing import build_publication
+from services.release_times import NoScheduler, PublishScheduler, ReleaseTimes
+from services.report_publication import ReportPublication
 from services.review_service import EventSink, ReviewService, RunView
 from services.reviewing import Resumer, ReviewItem, decide, resolve, waiting_items
 from services.sessions import WebSessions
@@ -71,7 +77,9 @@ class DecisionOutcome(BaseModel):
 class Govpub:
     """Every use case, for every door."""
 
-    def __init__(self, app: App, *, events: EventSink, resume: Resumer) -> None:
+    def __init__(
+        self, app: App, *, events: EventSink, resume: Resumer, scheduler: PublishScheduler | None = None
+    ) -> None:
         self.app = app
         self.identities = app.identities
         self.sessions = WebSessions(app.engine, identities=app.identities, authz=app.authz)
@@ -89,6 +97,17 @@ class Govpub:
         # public links as the API serves them (/documents/…) unless a public website was configured;
         # one per application: on SQLite it keeps its own read-only engine
         self.catalogue = CatalogueService(app.engine, public_base_url=settings.feeds.base_url or "/")
+        transfer = ApplicationTransfer(app.engine, authz=app.authz, events=events, intake=self.intake, store=app.store,
+                                       private_bucket=settings.store.private_bucket, today=today)  # fmt: skip
+        self.applications = ApplicationService(app.engine, authz=app.authz, events=events, today=today,
+                                               calendar=lambda: load_calendar(settings), transfer=transfer,
+                                               resume=resume)  # fmt: skip
+        self.following = ApplicationFollowing(app.engine, authz=app.authz, calendar=lambda: load_calendar(settings))
+        self.reports = AnnualReports(app.engine, authz=app.authz, applications=self.applications, today=today)
+        self.report_publication = ReportPublication(app.engine, authz=app.authz, reports=self.reports,
+                                                    intake=self.intake, events=events, today=today)  # fmt: skip
+        self.release_times = ReleaseTimes(app.engine, authz=app.authz, publication=self.publication,
+                                          scheduler=scheduler or NoScheduler())  # fmt: skip
 
     # -- documents ---------------------------------------------------------------------------
     def submit(
@@ -203,10 +222,13 @@ class Govpub:
                                              amended_by=amended_by)  # fmt: skip
 
     def deadlines(self, principal: Principal) -> list[Deadline]:
-        """Open deadlines by due date."""
+        """Open deadlines of documents and applications, by due date."""
         self._authz.require(principal, Act.DEADLINES)
         with Session(self.app.engine) as session:
-            return sorted(self.publication.deadlines(session), key=lambda d: d.due)
+            found = self.publication.deadlines(session)
+        found += [deadline_of(case) for case in self.applications.open_cases(principal)]
+        found += self.report_publication.deadlines(principal)
+        return sorted(found, key=lambda d: d.due)
 
     def rebuild_feeds(self, principal: Principal) -> int:
         """Rebuild every channel's head page."""

@@ -15,17 +15,18 @@ from disclosure.errors import ServiceUnavailable
 from disclosure.publication import FeedAction, Validity, public_prefix
 from disclosure.states import DocumentState
 from feeds.channels import ChannelFilter, ChannelKind, absolute, agency_channel, category_channel, map_urls, relative_to
-from feeds.pages import FORMATS, FeedBuilder, FeedSite, head_key
+from feeds.pages import FORMATS, FeedBuilder, FeedSite, RenderedChannel, head_key
 from feeds.push import WEBSUB, Pusher, new_delivery
 from services.public_records import PublicRecords, last_publication
-from services.websub import queue_distributions
-from storage.db import session_scope
+from services.websub import distributions_due, queue_distributions
+from storage.db import read_scope, session_scope
 from storage.models import Agency, ChannelCopy, Document, FeedChannel, FeedItem, utcnow
-from storage.public import PublicWriter
+from storage.public import ClearedObject, PublicWriter
 from storage.repository.documents import get_document
 
 logger = logging.getLogger(__name__)
 ALL_TITLE = "全部政府信息"
+_REBUILD_ROUNDS = 3  # a channel still changing after these is left to the next rebuild (the reconciler's)
 
 
 class FeedLog:
@@ -70,16 +71,22 @@ class FeedLog:
                 session.add(channel)
                 session.flush()
             channels.append(channel)
-        downstream = session.exec(
-            select(FeedChannel)
-            .where(FeedChannel.kind == ChannelKind.DOWNSTREAM, col(FeedChannel.active).is_(True))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        for channel in downstream:
+
+        def accepts(channel: FeedChannel) -> bool:
             selection = ChannelFilter(tuple(channel.categories), tuple(channel.agencies))
-            if selection.accepts(category=document.category, agency_code=agency.code):
-                channels.append(channel)
+            return channel.active and selection.accepts(category=document.category, agency_code=agency.code)
+
+        # Only the downstream channels that take the document are locked (in name order): a publication
+        # never waits for, nor holds up, one whose filter leaves the document out.
+        active = select(FeedChannel).where(
+            FeedChannel.kind == ChannelKind.DOWNSTREAM, col(FeedChannel.active).is_(True)
+        )
+        taking = sorted(c.name for c in session.exec(active) if accepts(c))
+        if taking:
+            locked = session.exec(select(FeedChannel).where(col(FeedChannel.name).in_(taking))
+                                  .order_by(col(FeedChannel.name)).with_for_update()
+                                  .execution_options(populate_existing=True))  # fmt: skip
+            channels.extend(c for c in locked if accepts(c))  # checked again: its filter may have changed
         return channels
 
     def append(
@@ -135,10 +142,8 @@ class FeedLog:
         return self.append(session, root, last.version, FeedAction.RELATED, entry, deliveries=deliveries,
                            event="govpub.document.corrected")  # fmt: skip
 
-    def write_status(self, session: Session, document: Document) -> None:
+    def status_json(self, document: Document, latest: int) -> bytes:
         """``documents/<索引号>/status.json``: the current validity and latest version."""
-        last = last_publication(session, document.id)
-        latest = last.version if last else document.current_version
         status = {
             "index_number": document.index_number, "title": document.title, "latest_version": latest,
             "latest": relative_to(
@@ -147,8 +152,13 @@ class FeedLog:
             ),
             "validity": Validity(document.validity).label, "validity_note": document.validity_note,
         }  # fmt: skip
-        data = json.dumps(status, ensure_ascii=False, indent=2).encode("utf-8")
-        self._writer.put_document_status(session=session, document=document, data=data)
+        return json.dumps(status, ensure_ascii=False, indent=2).encode("utf-8")
+
+    def clear_status(self, session: Session, document: Document) -> ClearedObject:
+        """A published document's status record as the record holds it now (to be written after the read)."""
+        last = last_publication(session, document.id)
+        data = self.status_json(document, last.version if last else document.current_version)
+        return self._writer.clear_document_status(session=session, document=document, data=data)
 
     def ensure_all_channel(self) -> None:
         """The channel of everything exists from the start (an empty feed is still a feed)."""
@@ -162,19 +172,69 @@ class FeedLog:
         return rebuilt
 
     def _rebuild(self, names: set[str] | None) -> tuple[int, set[str]]:
-        """Rebuild; queue a WebSub distribution, in the same transaction, for every subscriber whose
-        head page changed (any rebuild: the reconciler's catches what a failed one left). Return the
-        channels rebuilt and the distributions queued."""
-        with session_scope(self._engine) as session:
+        """Render every channel's new pages in one read transaction, write them with none open
+        (unchanged pages are not written), then, only where something is to be recorded, commit
+        archive counts, feed ids and the WebSub distributions of subscribers whose head page changed.
+
+        A crash between the write and the commit loses nothing: the pages are written under fixed
+        keys from the record, and the next rebuild (the reconciler's) renders the same pages, finds
+        them stored, and commits what is missing. A channel that changed between the read and the
+        commit (another publisher's rebuild may have written its newer head before this one wrote
+        an older one) records nothing and is rebuilt again. Return channels rebuilt and distributions queued."""
+        rebuilt, queued, stale = 0, set(), names
+        for _ in range(_REBUILD_ROUNDS):
+            rendered, due = self._render(stale)
+            wrote = [channel for channel in rendered if self._builder.write(channel.pages)]
+            rebuilt = rebuilt or len(rendered)
+            stale = set()
+            if due:
+                recorded, stale = self._record_rebuild(due)
+                queued |= recorded
+            if others := [channel for channel in wrote if channel.channel not in {d.channel for d in due}]:
+                stale |= self._moved(others)
+            if not stale:
+                break
+        return rebuilt, queued
+
+    def _moved(self, rendered: list[RenderedChannel]) -> set[str]:
+        """The channels whose items changed since they were rendered."""
+        with read_scope(self._engine) as session:
+            rows = session.exec(select(FeedChannel).where(col(FeedChannel.name).in_([c.channel for c in rendered])))
+            now = {row.name: row.last_seq for row in rows}
+        return {c.channel for c in rendered if now.get(c.channel) != c.last_seq}
+
+    def _render(self, names: set[str] | None) -> tuple[list[RenderedChannel], list[RenderedChannel]]:
+        """The channels' pages, and those of them with something to commit after they are written."""
+        now = utcnow()
+        with read_scope(self._engine) as session:
             statement = select(FeedChannel).order_by(col(FeedChannel.name))
             if names is not None:
                 statement = statement.where(col(FeedChannel.name).in_(names))
-            rebuilt, queued = 0, set()
-            for channel in session.exec(statement.with_for_update().execution_options(populate_existing=True)):
-                pages = self._builder.rebuild(session, channel)
-                queued |= queue_distributions(session, channel.name, pages, utcnow())
-                rebuilt += 1
-            return rebuilt, queued
+            rendered, due = [], []
+            for channel in session.exec(statement):
+                pages = self._builder.render(session, channel)
+                rendered.append(pages)
+                if (channel.feed_id is None or pages.archived_pages != channel.archived_pages
+                        or distributions_due(session, channel.name, pages.head, now)):  # fmt: skip
+                    due.append(pages)
+            return rendered, due
+
+    def _record_rebuild(self, written: list[RenderedChannel]) -> tuple[set[str], set[str]]:
+        """After the write: archive counts, feed ids, distributions; the channels changed meanwhile."""
+        queued, stale = set(), set()
+        with session_scope(self._engine) as session:
+            for pages in written:
+                channel = session.exec(select(FeedChannel).where(FeedChannel.name == pages.channel)
+                                       .with_for_update().execution_options(populate_existing=True)).one()  # fmt: skip
+                if channel.feed_id is None:
+                    channel.feed_id = pages.feed_id
+                if channel.last_seq != pages.last_seq:
+                    stale.add(channel.name)
+                else:
+                    channel.archived_pages = max(channel.archived_pages, pages.archived_pages)
+                    queued |= queue_distributions(session, channel.name, pages.head, utcnow())
+                session.add(channel)
+        return queued, stale
 
     def after_change(self, channels: set[str], deliveries: set[str] | None) -> str | None:
         """Feeds, then pushes. Both are re-runnable: when the object store is unreachable, say what

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from services.authz import Act
 from services.bootstrap import App
 from services.principal import Principal
+from storage.db import read_scope
 from storage.repository.documents import get_document
 from storage.repository.reviews import list_findings
 
@@ -30,7 +30,7 @@ def document_findings(
 ) -> list[FindingPublic]:
     """Findings of one version (the current one by default), for those who see the review queue."""
     app.authz.require(principal, Act.REVIEW_QUEUE, subject=document_id)
-    with Session(app.engine) as session:
+    with read_scope(app.engine) as session:
         document = get_document(session=session, document_id=document_id)
         number = version or document.current_version
         rows = list_findings(session=session, document_id=document.id, version=number)

@@ -12,21 +12,21 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from disclosure.attributes import Role
-from disclosure.errors import InvalidInput, NotFound, Violation
+from disclosure.errors import InvalidInput, NotFound, RuleViolation, Violation
 from disclosure.states import REVISABLE, DocumentState, check_transition
 from disclosure.submission import AttachmentSpec, PolicyFacts, Submission, build_interpretation, build_submission
 from schemas import DOCUMENT_SUBMISSION, INTERPRETATION, load_json, validate
 from services.extract import DEFAULT_LIMITS, ExtractionLimits
 from services.extract.claims import check_claim
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Attachment, Document, DocumentVersion, User, utcnow
 from storage.objectstore import ObjectStore
 from storage.repository.agencies import get_user, user_roles
@@ -51,9 +51,10 @@ def attachment_key(sha256: str) -> str:
     return f"attachments/sha256/{sha256}"
 
 
-def draft_prefix(document_id: str, version: int) -> str:
-    """Private key prefix of one version's draft objects."""
-    return f"drafts/{document_id}/{version}/"
+def draft_prefix(document_id: str, version: int, content_sha256: str) -> str:
+    """Private key prefix of one version's draft objects: written before the row that names them, so
+    the content hash keeps two attempts at one version (concurrent revisions) apart."""
+    return f"drafts/{document_id}/{version}/{content_sha256[:16]}/"
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -210,15 +211,20 @@ class Intake:
         revise: str | None = None,
         beside: Path | None = None,
         today: date,
+        now: datetime | None = None,
+        recorded_by: str | None = None,
     ) -> IntakeResult:
-        """Submit a new document or interpretation (or, with ``revise``, a new version of one)."""
+        """Submit a new document or interpretation (or, with ``revise``, a new version of one); a
+        release time must be ahead of ``now`` (default: the clock). ``recorded_by``: the person who
+        made this version when it is not the drafter it names (the disclosure office's Art. 44
+        transfer): the audit record names them as its actor, and the drafter beside."""
         data = parse_payload(raw, actor=actor)
-        with Session(self._engine) as session:  # read-only checks, before any write
+        with read_scope(self._engine) as session:  # read-only checks, before any write
             if is_interpretation(data):
                 policy, facts = _check_policy(session, data)
                 submission = build_interpretation(data, facts, today=today)
             else:
-                policy, submission = None, build_submission(data, today=today)
+                policy, submission = None, build_submission(data, today=today, now=now or utcnow())
             pairs = match_attachments(submission.attachments, files, beside=beside, limits=self._limits)
             drafter = _check_drafter(session, submission)
             if policy is not None and policy.agency_id != drafter.agency_id:
@@ -228,7 +234,7 @@ class Intake:
                 _check_revision(session, revise, drafter, submission)
         for spec, path in pairs:
             self._store_attachment(spec, path)
-        return self._record(submission, drafter.username, revise)
+        return self._record(submission, drafter.username, revise, recorded_by)
 
     def _store_attachment(self, spec: AttachmentSpec, path: Path) -> None:
         key = attachment_key(spec.sha256)
@@ -239,45 +245,71 @@ class Intake:
             self._store.put(self._bucket, key, handle, length=spec.size,
                             content_type=spec.media_type, metadata={"sha256": spec.sha256})  # fmt: skip
 
-    def _record(self, submission: Submission, username: str, revise: str | None) -> IntakeResult:
+    def _record(
+        self, submission: Submission, username: str, revise: str | None, recorded_by: str | None = None
+    ) -> IntakeResult:
+        """Read what the version will be, write its draft objects (no transaction open), then commit
+        the rows. Crash between the objects and the commit: the objects are unreferenced copies under
+        keys of their own (document, version and content hash), which ``collect_orphans`` removes
+        after its grace period; a retry of the same content writes the same keys again."""
         content = submission.content_sha256()
+        with read_scope(self._engine) as session:
+            drafter = get_user(session=session, username=username)
+            same = find_same_content(session=session, drafter=drafter, content_sha256=content)
+            if same is not None and (revise is None or same.id == revise):
+                logger.info("content already submitted", extra={"document_id": same.id})
+                return IntakeResult(same.id, same.current_version, created=False)
+            if revise is None:
+                document_id, number = uuid.uuid4().hex, 1
+            else:
+                current = get_document(session=session, document_id=revise)
+                check_transition(DocumentState(current.state), DocumentState.SUBMITTED)
+                document_id, number = current.id, current.current_version + 1
+        draft = _Draft.of(document_id, number, submission)
         written: list[str] = []
         try:
-            with session_scope(self._engine) as session:
-                drafter = get_user(session=session, username=username)
-                same = find_same_content(session=session, drafter=drafter, content_sha256=content)
-                if same is not None and (revise is None or same.id == revise):
-                    logger.info("content already submitted", extra={"document_id": same.id})
-                    return IntakeResult(same.id, same.current_version, created=False)
-                if revise is None:
-                    document, before = self._new_document(session, submission, drafter), None
-                    number, action = 1, "document.submitted"
-                else:
-                    document = get_document(session=session, document_id=revise)
-                    before = {"state": document.state, "version": document.current_version}
-                    check_transition(DocumentState(document.state), DocumentState.SUBMITTED)
-                    number, action = document.current_version + 1, "document.revised"
-                    _refresh(document, submission, number)
-                    session.add(document)
-                version = self._write_version(
-                    session, document=document, number=number, submission=submission,
-                    drafter=drafter, written=written,
-                )  # fmt: skip
-                append_event(
-                    session=session, actor=username, action=action, entity_type="document",
-                    entity_id=document.id, before=before,
-                    after={"state": document.state, "version": number, "title": document.title,
-                           "attribute": document.attribute, "content_sha256": version.content_sha256},
-                )  # fmt: skip
-                return IntakeResult(document.id, number, created=True)
+            self._write_drafts(draft, submission, written)
+            return self._commit(submission, username, revise, draft, recorded_by or username)
         except BaseException:
-            for key in written:  # the rows rolled back: take their draft objects away too
-                self._store.delete(self._bucket, key)
+            self._remove_unreferenced(written)  # the rows rolled back: take their draft objects away too
             raise
 
-    def _new_document(self, session: Session, submission: Submission, drafter: User) -> Document:
+    def _commit(
+        self, submission: Submission, username: str, revise: str | None, draft: _Draft, actor: str
+    ) -> IntakeResult:
+        """One transaction: the document and version rows (naming the draft objects) and the audit event."""
+        content, number = submission.content_sha256(), draft.number
+        with session_scope(self._engine) as session:
+            drafter = get_user(session=session, username=username)
+            same = find_same_content(session=session, drafter=drafter, content_sha256=content)
+            if same is not None and (revise is None or same.id == revise):  # submitted meanwhile
+                return IntakeResult(same.id, same.current_version, created=False)
+            if revise is None:
+                document, before = self._new_document(session, submission, drafter, draft.document_id), None
+                action = "document.submitted"
+            else:
+                document = get_document(session=session, document_id=revise)
+                before = {"state": document.state, "version": document.current_version}
+                check_transition(DocumentState(document.state), DocumentState.SUBMITTED)
+                if document.current_version + 1 != number:
+                    raise RuleViolation(f"{revise} was revised meanwhile (now version {document.current_version}); "
+                                        "submit the revision again")  # fmt: skip
+                action = "document.revised"
+                _refresh(document, submission, number)
+                session.add(document)
+            version = self._add_version(session, document=document, draft=draft, submission=submission,
+                                        drafter=drafter)  # fmt: skip
+            after = {"state": document.state, "version": number, "title": document.title,
+                     "attribute": document.attribute, "content_sha256": version.content_sha256}  # fmt: skip
+            if actor != username:
+                after["drafter"] = username
+            append_event(session=session, actor=actor, action=action, entity_type="document",
+                         entity_id=document.id, before=before, after=after)  # fmt: skip
+            return IntakeResult(document.id, number, created=True)
+
+    def _new_document(self, session: Session, submission: Submission, drafter: User, document_id: str) -> Document:
         document = Document(
-            id=uuid.uuid4().hex, agency_id=drafter.agency_id, drafter_id=drafter.id or 0,
+            id=document_id, agency_id=drafter.agency_id, drafter_id=drafter.id or 0,
             title="", kind="", category="", attribute="", state=DocumentState.SUBMITTED.value,
         )  # fmt: skip
         _refresh(document, submission, 1)
@@ -285,42 +317,68 @@ class Intake:
         session.flush()
         return document
 
-    def _write_version(
-        self,
-        session: Session,
-        *,
-        document: Document,
-        number: int,
-        submission: Submission,
-        drafter: User,
-        written: list[str],
+    def _write_drafts(self, draft: _Draft, submission: Submission, written: list[str]) -> None:
+        """The version's body and canonical submission, private, before any row names them."""
+        body_key, submission_key = draft.body_key, draft.submission_key
+        meta = {"document-id": draft.document_id, "version": str(draft.number),
+                "content-sha256": submission.content_sha256()}  # fmt: skip
+        body = submission.body.encode("utf-8")
+        content_type = "text/html" if submission.body_format == "html" else "text/plain"
+        written.append(body_key)
+        self._store.put(self._bucket, body_key, body, length=len(body),
+                        content_type=f"{content_type}; charset=utf-8", metadata=meta)  # fmt: skip
+        encoded = json.dumps(submission.canonical(), ensure_ascii=False, indent=2).encode("utf-8")
+        written.append(submission_key)
+        self._store.put(self._bucket, submission_key, encoded, length=len(encoded),
+                        content_type="application/json", metadata=meta)  # fmt: skip
+
+    def _remove_unreferenced(self, keys: list[str]) -> None:
+        """Delete these draft objects unless a committed version names them (the same content, committed
+        by a concurrent identical submission, shares the keys)."""
+        if not keys:
+            return
+        with read_scope(self._engine) as session:
+            kept = set(session.exec(select(DocumentVersion.body_key).where(col(DocumentVersion.body_key).in_(keys))))
+            kept |= set(session.exec(select(DocumentVersion.submission_key)
+                                     .where(col(DocumentVersion.submission_key).in_(keys))))  # fmt: skip
+        for key in keys:
+            if key not in kept:
+                self._store.delete(self._bucket, key)
+
+    @staticmethod
+    def _add_version(
+        session: Session, *, document: Document, draft: _Draft, submission: Submission, drafter: User
     ) -> DocumentVersion:
-        prefix = draft_prefix(document.id, number)
-        canonical = submission.canonical()
-        body_key = prefix + ("body.html" if submission.body_format == "html" else "body.txt")
-        submission_key = prefix + "submission.json"
         version = add_version(
-            session=session, document=document, number=number,
-            content_sha256=submission.content_sha256(), submission=canonical,
-            submission_key=submission_key, body_key=body_key, created_by=drafter,
+            session=session, document=document, number=draft.number,
+            content_sha256=submission.content_sha256(), submission=submission.canonical(),
+            submission_key=draft.submission_key, body_key=draft.body_key, created_by=drafter,
             attachments=[
                 Attachment(version_id=0, position=0, file_name=a.file_name, media_type=a.media_type,
                            size=a.size, sha256=a.sha256, object_key=attachment_key(a.sha256))
                 for a in submission.attachments
             ],
         )  # fmt: skip
-        meta = {"document-id": document.id, "version": str(number),
-                "content-sha256": version.content_sha256}  # fmt: skip
-        body = submission.body.encode("utf-8")
-        content_type = "text/html" if submission.body_format == "html" else "text/plain"
-        written.append(body_key)
-        self._store.put(self._bucket, body_key, body, length=len(body),
-                        content_type=f"{content_type}; charset=utf-8", metadata=meta)  # fmt: skip
-        encoded = json.dumps(canonical, ensure_ascii=False, indent=2).encode("utf-8")
-        written.append(submission_key)
-        self._store.put(self._bucket, submission_key, encoded, length=len(encoded),
-                        content_type="application/json", metadata=meta)  # fmt: skip
+        if submission.release_at is not None:  # the release time in force; the office may change it (定时发布)
+            version.release_at = submission.release_at
+            session.add(version)
         return version
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """Where one version's draft objects go (fixed before the transaction that names them)."""
+
+    document_id: str
+    number: int
+    body_key: str
+    submission_key: str
+
+    @classmethod
+    def of(cls, document_id: str, number: int, submission: Submission) -> _Draft:
+        prefix = draft_prefix(document_id, number, submission.content_sha256())
+        body = prefix + ("body.html" if submission.body_format == "html" else "body.txt")
+        return cls(document_id, number, body, prefix + "submission.json")
 
 
 def _refresh(document: Document, submission: Submission, number: int) -> None:

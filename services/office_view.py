@@ -20,6 +20,7 @@ from services.bootstrap import App, today
 from services.calendar import load_calendar
 from services.principal import Principal
 from services.public_records import first_published, last_publication
+from storage.db import read_scope
 from storage.models import AuditEvent, Document, ReviewRun, aware
 from storage.repository.audit import list_events
 from storage.repository.documents import get_document
@@ -151,7 +152,7 @@ def published_documents(app: App, principal: Principal, *, query: str = "", limi
     statement = select(Document).where(Document.state == DocumentState.PUBLISHED.value)
     if query.strip():
         statement = statement.where(col(Document.title).contains(query.strip(), autoescape=True))
-    with Session(app.engine) as session:
+    with read_scope(app.engine) as session:
         rows = list(session.exec(statement.order_by(col(Document.updated_at).desc()).limit(limit + 1)))
         return DocumentList(items=[_facts(session, d) for d in rows[:limit]], more=len(rows) > limit)
 
@@ -159,7 +160,7 @@ def published_documents(app: App, principal: Principal, *, query: str = "", limi
 def office_document(app: App, principal: Principal, document_id: str, act: Act) -> OfficeDocument:
     """One document's public facts for the page leading to ``act`` (WITHDRAW or SET_VALIDITY)."""
     app.authz.require(principal, act, subject=document_id)
-    with Session(app.engine) as session:
+    with read_scope(app.engine) as session:
         document = get_document(session=session, document_id=document_id)
         facts = _facts(session, document)
         if DocumentState(document.state) is DocumentState.WITHDRAWN:
@@ -176,7 +177,7 @@ def office_document(app: App, principal: Principal, document_id: str, act: Act) 
 def document_ref(app: App, ref: str) -> str:
     """The document a form names by 索引号 or by id (as typed when nothing matches: the rule then refuses it)."""
     ref = ref.strip()
-    with Session(app.engine) as session:
+    with read_scope(app.engine) as session:
         found = session.exec(select(Document.id).where(Document.index_number == ref)).first()
     return found or ref
 
@@ -225,7 +226,7 @@ class ReferralView(BaseModel):
 def referral(app: App, principal: Principal, document_id: str) -> ReferralView:
     """The referral of a document: who referred it at which level and why, and the answer if recorded."""
     app.authz.require(principal, Act.RESOLVE_REFERRAL, subject=document_id)
-    with Session(app.engine) as session:
+    with read_scope(app.engine) as session:
         document = get_document(session=session, document_id=document_id)
         run = session.exec(select(ReviewRun).where(ReviewRun.document_id == document.id)
                            .order_by(col(ReviewRun.version).desc(), col(ReviewRun.id).desc())).first()  # fmt: skip

@@ -14,12 +14,14 @@ from disclosure.publication import FeedAction, Validity, public_prefix
 from disclosure.states import DocumentState
 from feeds.channels import public_url
 from feeds.pages import FeedSite
+from feeds.sanitize import public_html
 from storage.models import Document, DocumentVersion, Publication, aware, utcnow
 from storage.objectstore import ObjectStore
 from storage.repository.documents import get_document, list_attachments
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KIND_LABELS = {
+    "rule": "规章",
     "normative_document": "行政规范性文件",
     "policy": "政策文件",
     "notice": "通知公告",
@@ -162,8 +164,9 @@ class PublicRecords:
         *,
         content_html: str | None = None,
     ) -> dict[str, Any]:
-        """The feed entry of a record: full sanitised content (read from the public copy unless
-        given), enclosures, related links, metadata."""
+        """The feed entry of a record: full sanitised content (the public copy's body, rendered again
+        from the record unless given: no S3 request inside the caller's transaction), enclosures,
+        related links, metadata."""
         now = utcnow().isoformat()
         first = first_published(session, document.id)
         prefix = public_prefix(record["index_number"], record["version"])
@@ -180,9 +183,7 @@ class PublicRecords:
             "action": action.value,
             "title": record["title"],
             "summary": record.get("summary") or record["title"],
-            "content_html": content_html
-            if content_html is not None
-            else self._store.get(self._bucket, prefix + "body.html").decode("utf-8"),
+            "content_html": content_html if content_html is not None else _body_html(session, document.id, record),
             "link": self.url(prefix + "body.html"),
             "published": first.isoformat() if first else now,
             "updated": now,
@@ -200,3 +201,9 @@ class PublicRecords:
                 "version": record["version"], "kind": record["kind"], "category": record["category"],
             },
         }  # fmt: skip
+
+
+def _body_html(session: Session, document_id: str, record: dict[str, Any]) -> str:
+    """The public copy's body.html of a published version, as publication wrote it (from its submission)."""
+    submission = version_row(session, document_id, int(record["version"])).submission
+    return public_html(submission["body"], submission.get("body_format", "text"))

@@ -1,10 +1,12 @@
 """Publication: approved 主动公开 versions become immutable public copies, feed entries and pushes.
 
 A policy and its interpretations go out as one release (a row): numbers are issued first, then
-the public copies are written through the PublicWriter (which checks the review record), then one
-transaction records publications, states, feed items and deliveries. A failure on the way is
+the public copies and status records are written through the PublicWriter (which checks the
+review record) with no transaction open, then one transaction records publications, states, feed
+items and deliveries; feed pages are written after it. A failure on the way is
 recorded on the release (failed, or partial when some copies were written) and re-driven; running
-``publish`` again publishes once.
+``publish`` again publishes once. A version whose release time (定时发布) is ahead of the clock is
+never part of a release: publishing it is a no-op reported as "embargoed until …".
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from disclosure.publication import (
     plan_release,
     public_prefix,
 )
+from disclosure.release_time import embargoed_until
 from disclosure.states import DocumentState, check_transition
 from feeds.channels import map_urls, relative_to
 from feeds.pages import FeedSite
@@ -45,10 +48,20 @@ from services.extract.text import served_media_type
 from services.feed_log import FeedLog
 from services.public_records import SHANGHAI, Member, PublicRecords, last_publication, version_row
 from services.review_service import EventSink
-from storage.db import session_scope
-from storage.models import Agency, Document, FeedChannel, IndexSerial, Publication, Release, utcnow
+from storage.db import read_scope, session_scope
+from storage.models import (
+    Agency,
+    Document,
+    DocumentVersion,
+    FeedChannel,
+    IndexSerial,
+    Publication,
+    Release,
+    aware,
+    utcnow,
+)
 from storage.objectstore import ObjectStore
-from storage.public import PublicWriter, clear_for_public
+from storage.public import ClearedObject, PublicWriter, clear_for_public
 from storage.repository.audit import append_event
 from storage.repository.documents import get_document, list_attachments
 
@@ -57,10 +70,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class _Copy:
-    """What a member's public copy holds: its metadata record and its sanitised body."""
+    """What a member's public copy holds: its metadata record, its sanitised body, its status record."""
 
     record: dict[str, Any]
     body_html: str
+    status: ClearedObject
 
 
 @dataclass
@@ -68,10 +82,11 @@ class PublishOutcome:
     """What one publish call did."""
 
     root_id: str
-    state: str  # published, held, failed, partial, nothing
+    state: str  # published, held, embargoed, failed, partial, nothing
     published: list[tuple[str, int, str]] = field(default_factory=list)  # (document, version, 索引号)
     reason: str = ""
     left_for_reconciler: str = ""  # what could not be done now (a backing service down): re-driven
+    embargoed_until: datetime | None = None  # the next release time of an approved item of this release
 
 
 class PublicationService:
@@ -94,6 +109,7 @@ class PublicationService:
         audit_log: AuditLog | None = None,
     ) -> None:
         self._engine = engine
+        self._clock = clock  # release times (定时发布) are compared with it
         self.audit_log = audit_log  # signed checkpoints after each public act, when configured
         self._store = store
         self._private = private_bucket
@@ -117,17 +133,20 @@ class PublicationService:
         prepared = self._prepare(document_id, actor)
         if isinstance(prepared, PublishOutcome):
             return prepared
-        release_id, root_id, members = prepared
+        release_id, root_id, members, later = prepared
         written: list[str] = []
         copies: dict[str, _Copy] = {}
         try:
             for member in members:
                 copies[member.document_id] = self._write_copy(member, members, written)
+            for copy in copies.values():  # each status record names its copy, written just before
+                self._writer.write_cleared(copy.status)
             outcome, channels, deliveries = self._record(release_id, root_id, members, copies, actor)
         except Exception as exc:
             self._mark_failed(release_id, written, exc)
             raise
         outcome.left_for_reconciler = self._log.after_change(channels, deliveries if push else None) or ""
+        outcome.embargoed_until = later
         self._checkpoint()
         return outcome
 
@@ -140,7 +159,7 @@ class PublicationService:
         if self.audit_log is not None:
             self.audit_log.checkpoint(force=False)
 
-    def _prepare(self, document_id: str, actor: str) -> PublishOutcome | tuple[int, str, list[Member]]:
+    def _prepare(self, document_id: str, actor: str) -> PublishOutcome | tuple[int, str, list[Member], datetime | None]:
         with session_scope(self._engine) as session:
             document = get_document(session=session, document_id=document_id)
             root_id = document.interprets_id or document.id
@@ -155,17 +174,20 @@ class PublicationService:
             interpretations = list(session.exec(  # read after the lock, refreshed: another publisher may have
                 select(Document).where(Document.interprets_id == root_id)  # issued numbers meanwhile
                 .execution_options(populate_existing=True)))  # fmt: skip
+            now = self._clock()
             plan = plan_release(
-                self._facts(session, root),
-                [self._facts(session, i) for i in interpretations],
+                self._facts(session, root, now),
+                [self._facts(session, i, now) for i in interpretations],
                 interpretation_required=requires_interpretation(session, root),
                 mode=ReleaseMode(agency.interpretation_release),
             )
             if not plan.members:
                 if plan.waiting_for_interpretation:
                     self._note_hold(session, root, plan.reason, actor)
-                return PublishOutcome(root_id, "held" if plan.waiting_for_interpretation else "nothing",
-                                      reason=plan.reason)  # fmt: skip
+                state = (
+                    "held" if plan.waiting_for_interpretation else "embargoed" if plan.embargoed_until else "nothing"
+                )
+                return PublishOutcome(root_id, state, reason=plan.reason, embargoed_until=plan.embargoed_until)
             key = f"{root_id}:" + ",".join(f"{d}@{v}" for d, v in plan.members)
             release = session.exec(select(Release).where(Release.key == key)).first()
             if release is None:
@@ -193,13 +215,15 @@ class PublicationService:
                 corrected = last_publication(session, doc_id) is not None
                 members.append(Member(doc_id, version, item.index_number, corrected))
             assert release.id is not None  # noqa: S101 - flushed
-            return release.id, root_id, members
+            return release.id, root_id, members, plan.embargoed_until
 
     @staticmethod
-    def _facts(session: Session, document: Document) -> ItemFacts:
+    def _facts(session: Session, document: Document, now: datetime) -> ItemFacts:
         last = last_publication(session, document.id)
+        release_at = version_row(session, document.id, document.current_version).release_at
         return ItemFacts(document.id, DocumentState(document.state), DisclosureAttribute(document.attribute),
-                         document.current_version, last.version if last else None)  # fmt: skip
+                         document.current_version, last.version if last else None,
+                         embargoed_until(aware(release_at) if release_at else None, now))  # fmt: skip
 
     def _note_hold(self, session: Session, root: Document, reason: str, actor: str) -> None:
         key = f"{root.id}:held@{root.current_version}"
@@ -239,11 +263,14 @@ class PublicationService:
 
         Keys written are appended to ``written`` as they go (a failure half way is recorded with them).
         """
-        with session_scope(self._engine) as session:
-            clearance = clear_for_public(session=session, document_id=member.document_id, version=member.version)
+        with read_scope(self._engine) as session:
+            clearance = clear_for_public(session=session, document_id=member.document_id, version=member.version,
+                                         now=self._clock())  # fmt: skip
             record = self._records.record_for(session, member, members)
             version = version_row(session, member.document_id, member.version)
             attachments = list_attachments(session=session, version_id=version.id or 0)
+            status = self._writer.status_for(clearance, self._log.status_json(
+                get_document(session=session, document_id=member.document_id), member.version))  # fmt: skip
         submission = version.submission
         body_html = public_html(submission["body"], submission.get("body_format", "text"))
         written.append(
@@ -265,7 +292,7 @@ class PublicationService:
         metadata_key = clearance.prefix() + "metadata.json"
         if self._store.stat(self._writer.bucket, metadata_key) is not None:
             # an earlier attempt's record stands: public copies are never overwritten
-            return _Copy(json.loads(self._store.get(self._writer.bucket, metadata_key)), body_html)
+            return _Copy(json.loads(self._store.get(self._writer.bucket, metadata_key)), body_html, status)
         local = map_urls(record, lambda ref: relative_to(ref, metadata_key))  # stays true wherever it is served
         encoded = json.dumps(local, ensure_ascii=False, indent=2).encode("utf-8")
         written.append(
@@ -273,7 +300,7 @@ class PublicationService:
                 clearance, "metadata.json", encoded, content_type="application/json; charset=utf-8"
             )
         )
-        return _Copy(record, body_html)
+        return _Copy(record, body_html, status)
 
     def _record(
         self, release_id: int, root_id: str, members: list[Member], copies: dict[str, _Copy], actor: str
@@ -347,9 +374,6 @@ class PublicationService:
                 outcome.published.append((member.document_id, member.version, member.index_number))
             if root_id not in {m.document_id for m in members}:
                 channels |= self._log.refresh_related(session, root_id, deliveries)
-            for member in members:
-                document = get_document(session=session, document_id=member.document_id)
-                self._log.write_status(session, document)
             release.state, release.updated_at, release.error = ReleaseState.PUBLISHED.value, utcnow(), ""
             release.attempts += 1
             session.add(release)
@@ -416,14 +440,17 @@ class PublicationService:
 
     # -- re-driving --------------------------------------------------------------------------
     def pending_roots(self) -> list[str]:
-        """Documents with something to publish: approved 主动公开 items and failed or partial releases."""
-        with Session(self._engine) as session:
-            approved = session.exec(
-                select(Document.id).where(
-                    Document.state == DocumentState.APPROVED.value,
-                    Document.attribute == DisclosureAttribute.PROACTIVE.value,
-                )
-            )
+        """Documents with something to publish: approved 主动公开 items whose release time (if any) has
+        come, and failed or partial releases."""
+        now = self._clock()
+        with read_scope(self._engine) as session:
+            approved = [document_id for document_id, release_at in session.exec(
+                select(Document.id, DocumentVersion.release_at)
+                .join(DocumentVersion, (col(DocumentVersion.document_id) == Document.id)
+                      & (col(DocumentVersion.number) == Document.current_version))
+                .where(Document.state == DocumentState.APPROVED.value,
+                       Document.attribute == DisclosureAttribute.PROACTIVE.value)
+            ) if embargoed_until(aware(release_at) if release_at else None, now) is None]  # fmt: skip
             failed = session.exec(
                 select(Release.root_id).where(
                     col(Release.state).in_(

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from disclosure.review import ReviewState
 from disclosure.states import DocumentState
 from services.attention import parked_reviews
+from storage.db import read_scope
 from storage.models import Document, ReviewRun, aware
 from storage.repository.reviews import list_decisions, list_open_runs
 
@@ -57,7 +58,7 @@ def review_snapshot(engine: Engine, *, submitted_before: datetime) -> ReviewSnap
     """Submitted versions without a run (older than the cutoff), open runs with their last decision,
     voided runs still attached to a flow run, parked runs of current versions."""
     snapshot = ReviewSnapshot()
-    with Session(engine) as session:
+    with read_scope(engine) as session:
         for document in session.exec(select(Document).where(Document.state == DocumentState.SUBMITTED.value)):
             has_run = session.exec(select(ReviewRun).where(
                 ReviewRun.document_id == document.id,

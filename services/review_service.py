@@ -33,7 +33,7 @@ from disclosure.states import DocumentState, check_transition
 from services.attention import Attention, load_attachments, missing_objects, no_chain, park, retry_parked
 from services.extract import DEFAULT_LIMITS, ExtractionLimits
 from services.screening import agency_screener, screen_body, screen_files
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import (
     Document,
     DocumentVersion,
@@ -219,7 +219,7 @@ class ReviewService:
 
     def current(self, document_id: str) -> RunView | None:
         """The run of the document's current version."""
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             document = get_document(session=session, document_id=document_id)
             run = get_run(session=session, document_id=document_id, version=document.current_version)
             return _view(run) if run else None

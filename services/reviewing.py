@@ -24,14 +24,22 @@ logger = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-class Resumer(Protocol):
-    """Resumes the flow run waiting for a review (Prefect's, in flows/resume.py)."""
+class WaitingRun(Protocol):
+    """What waits for people: a review's run (RunView), an application's follower (FollowedRun)."""
 
-    def __call__(self, view: RunView, run_input: dict[str, Any]) -> None:
+    @property
+    def flow_run_id(self) -> str | None:
+        """The flow run waiting, if one is attached."""
+
+
+class Resumer(Protocol):
+    """Resumes the flow run waiting for a review or following an application (Prefect's, in flows/resume.py)."""
+
+    def __call__(self, view: WaitingRun, run_input: dict[str, Any]) -> None:
         """Resume it with this input; ServiceUnavailable if the orchestrator cannot be reached."""
 
 
-def no_resume(view: RunView, run_input: dict[str, Any]) -> None:
+def no_resume(view: WaitingRun, run_input: dict[str, Any]) -> None:
     """A resumer for processes without an orchestrator: the reconciler resumes the run later."""
     del view, run_input
 

@@ -67,6 +67,8 @@ def document_status(
                 "number": version.number,
                 "content_sha256": version.content_sha256,
                 "created_at": _iso(version.created_at),
+                "release_at": _iso(version.release_at) if version.release_at else None,  # 定时发布
+                "release_flow_run_id": version.release_flow_run_id,
                 "attachments": attachments,
             }
         )

@@ -27,7 +27,7 @@ from disclosure.errors import InvalidInput, Violation
 from feeds.push import new_delivery
 from feeds.websub import DISTRIBUTE, Intent, LeasePolicy, Mode, confirms, new_challenge, parse_request, verification_url
 from services.settings import Settings
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import WebSubSubscription, aware, utcnow
 from storage.objectstore import S3ObjectStore
 from storage.repository.websub import (
@@ -108,7 +108,7 @@ class WebSubHub:
     def request(self, form: Mapping[str, str]) -> Intent:
         """Check a subscriber's request (``InvalidInput`` naming each broken rule); nothing is stored yet."""
         intent = parse_request(form, bases=self._bases, policy=self._leases)
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             if not channel_exists(session=session, name=intent.topic.channel):
                 raise InvalidInput([Violation("hub.topic", "is not a govpub feed head page")])
         return intent
@@ -157,8 +157,17 @@ class WebSubHub:
 
     def subscriptions(self, topic: str | None = None) -> list[SubscriptionPublic]:
         """Every subscription (of one topic), whatever its state."""
-        with Session(self._engine) as session:
+        with read_scope(self._engine) as session:
             return [_public(row) for row in list_subscriptions(session=session, topic=topic)]
+
+
+def distributions_due(session: Session, channel: str, pages: Mapping[str, bytes], now: datetime) -> bool:
+    """Whether any active subscriber of the channel has not been sent these head pages (read only)."""
+    for sub in active_subscriptions(session=session, channel=channel, now=now, lock=False):
+        body = pages.get(sub.fmt)
+        if body is not None and hashlib.sha256(body).hexdigest() != sub.content_sha256:
+            return True
+    return False
 
 
 def queue_distributions(session: Session, channel: str, pages: Mapping[str, bytes], now: datetime) -> set[str]:

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from disclosure.attributes import Role
 from disclosure.review import ReviewState
@@ -26,6 +25,7 @@ from services.principal import Principal
 from services.reviewing import ReviewItem, waiting_items
 from services.screening import agency_screener, screen_body
 from services.workbench_text import MaskedText, Piece, Span, diff_chars, diff_text, mask_html, mask_text
+from storage.db import read_scope
 from storage.models import Attachment, DocumentVersion, ScreeningFinding, utcnow
 from storage.repository.documents import get_document, list_attachments, list_versions
 from storage.repository.reviews import list_findings
@@ -128,7 +128,7 @@ class Workbench:
         """The document page: body rendering, findings, attachments, difference, waiting level."""
         status = self._govpub.document(principal, document_id)  # authorises (and audits a refusal)
         number = int(status["current_version"])
-        with Session(self._app.engine) as session:
+        with read_scope(self._app.engine) as session:
             document = get_document(session=session, document_id=document_id)
             versions = {v.number: v for v in list_versions(session=session, document_id=document_id)}
             current, previous = versions[number], versions.get(number - 1)
@@ -206,7 +206,7 @@ class Workbench:
         return mask_text(text, [s for s in spans if s], extra_secrets=secrets)
 
     def _item(self, document_id: str) -> ReviewItem | None:
-        with Session(self._app.engine) as session:
+        with read_scope(self._app.engine) as session:
             items = waiting_items(session=session, user=None, now=utcnow(), calendar=load_calendar(self._app.settings))
         return next((i for i in items if i.document_id == document_id), None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from disclosure.errors import ServiceUnavailable
+
+READ_ONLY = "govpub_read_only"  # execution option: the transaction only reads (see read_scope)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -38,8 +40,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:  # noqa: ANN401
-            # Take the write lock at BEGIN so read-then-write transactions cannot deadlock.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if connection.get_execution_options().get(READ_ONLY):
+                # A read: a deferred transaction (one WAL snapshot, no write lock) that cannot write.
+                connection.exec_driver_sql("PRAGMA query_only=ON")
+                connection.exec_driver_sql("BEGIN")
+            else:
+                # A write takes the write lock at BEGIN so read-then-write transactions cannot deadlock
+                # (a deferred one upgrading to write fails with SQLITE_BUSY when another wrote meanwhile).
+                connection.exec_driver_sql("PRAGMA query_only=OFF")
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
@@ -75,12 +84,28 @@ def migrate(engine: Engine) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back (and re-raises) on error."""
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back (and re-raises) on error.
+
+    ``write=False`` (or ``read_scope``): a read-only transaction. On SQLite it is deferred — it takes
+    no write lock, so it neither waits for a writer nor holds one up (WAL: it reads one snapshot) —
+    and ``query_only`` refuses any write in it; on PostgreSQL it is ``READ ONLY``. A write
+    transaction on SQLite takes the write lock at BEGIN (IMMEDIATE), so a read-then-write cannot
+    deadlock with another writer.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        if not write:
+            connection = session.connection(execution_options={READ_ONLY: True})
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def read_scope(engine: Engine) -> AbstractContextManager[Session]:
+    """A read-only transaction (``session_scope(engine, write=False)``): no write lock on SQLite."""
+    return session_scope(engine, write=False)

@@ -142,6 +142,10 @@ class DocumentVersion(SQLModel, table=True):
     body_key: str = Field(max_length=300)
     created_by: int = Field(foreign_key="govpub_user.id")
     created_at: datetime = _ts()
+    # 定时发布: nothing of this version is public before release_at (the submission's, or as the disclosure
+    # office changed it); the publish-document flow run scheduled at that moment (migration 0015)
+    release_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    release_flow_run_id: str | None = Field(default=None, max_length=36)
 
 
 class Attachment(SQLModel, table=True):
@@ -467,3 +471,8 @@ class CatalogueText(SQLModel, table=True):
     body_text: str
     title_grams: str | None = Field(default=None, sa_column=Column(_GRAMS, nullable=True))
     grams: str | None = Field(default=None, sa_column=Column(_GRAMS, nullable=True))
+
+
+from storage.models_applications import Application, ApplicationEvent, ClockEventRow, StatutoryClockRow  # noqa: E402, F401
+from storage.models_clocks import DocumentClock  # noqa: E402, F401
+from storage.models_report import ReportFigures, ReportText  # noqa: E402, F401

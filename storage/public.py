@@ -2,9 +2,10 @@
 
 ``clear_for_public`` checks the record: the version's review run is approved, every level of its
 chain holds an approving decision (or a referral the secrecy administration cleared) bound to the
-version's content hash, the confirmed attribute is 主动公开, and the stored content still hashes
-to what was approved. ``PublicWriter`` refuses a document object without a clearance for exactly
-that version, and a feed page naming a version that has no publication record.
+version's content hash, the confirmed attribute is 主动公开, the stored content still hashes
+to what was approved, and the version's release time (定时发布), if it has one, has come.
+``PublicWriter`` refuses a document object without a clearance for exactly that version, and a feed
+page naming a version that has no publication record.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -21,10 +23,11 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.checkpoint import KEY_FORMAT, parse_checkpoint
 from disclosure.errors import RuleViolation
 from disclosure.publication import public_prefix
+from disclosure.release_time import embargoed_until, shown
 from disclosure.review import Decision, ReviewState
 from disclosure.states import DocumentState
 from disclosure.submission import canonical_sha256
-from storage.models import Document, DocumentVersion, Publication
+from storage.models import Document, DocumentVersion, Publication, aware, utcnow
 from storage.objectstore import ObjectStore
 from storage.repository.documents import get_document
 from storage.repository.reviews import get_run, list_decisions
@@ -50,12 +53,27 @@ class Clearance:
 
 
 _TOKEN = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ClearedObject:
+    """A public object (a feed page, a status record) the record showed may be written; written
+    later, with no transaction open (``PublicWriter.write_cleared``)."""
+
+    key: str
+    data: bytes = field(repr=False)
+    content_type: str
+    sha256: str
+    _token: object = field(repr=False)
+
+
 _AUDIT_NAME = re.compile(r"checkpoint\.json|public-key\.json|checkpoints/[1-9][0-9]{0,18}\.json")
 _KEY_FIELDS = {"format", "log", "algorithm", "key_id", "public_key"}
 
 
-def clear_for_public(*, session: Session, document_id: str, version: int) -> Clearance:
-    """Check the review record of one version; raise NotCleared saying what is missing."""
+def clear_for_public(*, session: Session, document_id: str, version: int, now: datetime | None = None) -> Clearance:
+    """Check the review record of one version, and its release time against ``now`` (default: the
+    clock); raise NotCleared saying what is missing."""
     document = get_document(session=session, document_id=document_id)
     row = session.exec(
         select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.number == version)
@@ -72,6 +90,9 @@ def clear_for_public(*, session: Session, document_id: str, version: int) -> Cle
     if canonical_sha256(row.submission) != row.content_sha256 or run.content_sha256 != row.content_sha256:
         raise NotCleared(f"the content of {document_id} v{version} is not what was reviewed")
     _check_decisions(session, document, run.levels, row)
+    until = embargoed_until(aware(row.release_at) if row.release_at else None, now or utcnow())
+    if until is not None:
+        raise NotCleared(f"{document_id} v{version} is embargoed until {shown(until)}")
     if not document.index_number:
         raise NotCleared(f"{document_id} has no 索引号 yet")
     return Clearance(document_id, version, document.index_number, row.content_sha256, _TOKEN)
@@ -138,27 +159,63 @@ class PublicWriter:
         self._store.put(self._bucket, key, data, length=len(data), content_type=content_type, metadata=meta)
         return key
 
-    def put_document_status(self, *, session: Session, document: Document, data: bytes) -> str:
+    def clear_document_status(self, *, session: Session, document: Document, data: bytes) -> ClearedObject:
         """The mutable status record of a published document (validity, withdrawal, latest version)."""
         if not document.index_number or not published_versions(
             session=session, pairs=[(document.id, v) for v in range(1, document.current_version + 1)]
         ):
             raise NotCleared(f"{document.id} was never published")
-        key = f"documents/{document.index_number}/status.json"
-        self._store.put(self._bucket, key, data, length=len(data), content_type="application/json; charset=utf-8")
-        return key
+        return self._status(document.index_number, data)
 
-    def put_feed_page(
+    def status_for(self, clearance: Clearance, data: bytes) -> ClearedObject:
+        """The status record of a version being published: its clearance opens it."""
+        if not isinstance(clearance, Clearance) or clearance._token is not _TOKEN:  # noqa: SLF001
+            raise NotCleared("a status record needs a clearance or a publication")
+        return self._status(clearance.index_number, data)
+
+    @staticmethod
+    def _status(index_number: str, data: bytes) -> ClearedObject:
+        key = f"documents/{index_number}/status.json"
+        return ClearedObject(key, data, "application/json; charset=utf-8", hashlib.sha256(data).hexdigest(), _TOKEN)
+
+    def put_document_status(self, *, session: Session, document: Document, data: bytes) -> str:
+        """Check and write a status record at once (a caller that holds no transaction open in ``session``)."""
+        cleared = self.clear_document_status(session=session, document=document, data=data)
+        self.write_cleared(cleared, unless_same=False)
+        return cleared.key
+
+    def clear_feed_page(
         self, *, session: Session, key: str, data: bytes, content_type: str, entries: Iterable[tuple[str, int]]
-    ) -> None:
-        """Write a feed page; every entry on it must name a published version."""
+    ) -> ClearedObject:
+        """Check a feed page against the record (every entry on it names a published version); the
+        page it returns is written later by ``write_feed_page``, with no transaction open."""
         if not key.startswith("feeds/"):
             raise RuleViolation(f"feed pages live under feeds/, not {key}")
         wanted = set(entries)
         missing = wanted - published_versions(session=session, pairs=wanted)
         if missing:
             raise NotCleared(f"feed page {key} names unpublished versions: {sorted(missing)}")
-        self._store.put(self._bucket, key, data, length=len(data), content_type=content_type)
+        return ClearedObject(key, data, content_type, hashlib.sha256(data).hexdigest(), _TOKEN)
+
+    def write_cleared(self, page: ClearedObject, *, unless_same: bool = True) -> bool:
+        """Write a cleared object; with ``unless_same`` one whose stored copy has the same content
+        (its ``sha256`` metadata) is left alone. True: written."""
+        if not isinstance(page, ClearedObject) or page._token is not _TOKEN:  # noqa: SLF001
+            raise NotCleared("public objects need a clearance from the record first")
+        if unless_same:
+            existing = self._store.stat(self._bucket, page.key)
+            if existing is not None and existing.metadata.get("sha256") == page.sha256:
+                return False
+        self._store.put(self._bucket, page.key, page.data, length=len(page.data), content_type=page.content_type,
+                        metadata={"sha256": page.sha256})  # fmt: skip
+        return True
+
+    def put_feed_page(
+        self, *, session: Session, key: str, data: bytes, content_type: str, entries: Iterable[tuple[str, int]]
+    ) -> bool:
+        """Check and write a feed page at once (a caller that holds no transaction open in ``session``)."""
+        page = self.clear_feed_page(session=session, key=key, data=data, content_type=content_type, entries=entries)
+        return self.write_cleared(page)
 
     def put_audit_object(self, name: str, data: bytes, *, write_once: bool) -> bool:
         """Write ``audit/<name>``: a signed checkpoint or the log's public key, nothing else.

@@ -15,6 +15,7 @@ PAGE_ROUTERS = (
     "web.routes.drafts",
     "web.routes.reviews",
     "web.routes.office",
+    "web.routes.applications",
 )
 
 

@@ -18,9 +18,8 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 _RUN = re.compile(r"[0-9a-z]+|[^\W_\x00-\x7f]+")
@@ -134,27 +133,6 @@ def _dialect(session: Session | Connection) -> str:
 
 
 # -- reading ----------------------------------------------------------------------------------
-def reader(engine: Engine) -> Engine:
-    """An engine for the catalogue's read-only queries.
-
-    On SQLite, govpub's engine opens every transaction with BEGIN IMMEDIATE (the write lock), which
-    queues concurrent readers one behind the other (measured: p99 1.6 s at 8 concurrent requests);
-    this one reads in autocommit (WAL: each statement its own snapshot) and refuses writes.
-    """
-    if engine.dialect.name != "sqlite":
-        return engine
-    read = create_engine(engine.url, connect_args={"timeout": 30})
-
-    @event.listens_for(read, "connect")
-    def _on_connect(dbapi_connection: Any, _record: object) -> None:  # noqa: ANN401
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    return read
-
-
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Catalogue filters; None: any."""

@@ -85,14 +85,17 @@ def expire_subscriptions(*, session: Session, now: datetime) -> list[WebSubSubsc
     return list(rows)
 
 
-def active_subscriptions(*, session: Session, channel: str, now: datetime) -> list[WebSubSubscription]:
-    """The channel's subscriptions whose lease runs now (locked: their content hash is updated)."""
-    rows = session.exec(
+def active_subscriptions(
+    *, session: Session, channel: str, now: datetime, lock: bool = True
+) -> list[WebSubSubscription]:
+    """The channel's subscriptions whose lease runs now (locked unless ``lock`` is False: their
+    content hash is updated)."""
+    statement = (
         select(WebSubSubscription)
         .where(WebSubSubscription.channel == channel, WebSubSubscription.state == SubscriptionState.ACTIVE)
         .order_by(col(WebSubSubscription.id))
-        .with_for_update()
-    ).all()
+    )
+    rows = session.exec(statement.with_for_update() if lock else statement).all()
     return [row for row in rows if aware(row.expires_at) > now]
 
 

@@ -3,6 +3,7 @@ no token × revoked × expired × deactivated user; and what the public can neve
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,7 @@ def endpoints(doc: str, file_name: str, token_id: int) -> list[tuple[str, str, d
         ("POST", f"/api/v1/referrals/{doc}/resolution", {"cleared": True, "comment": "无密"}, {"office"}),
         ("POST", f"/api/v1/documents/{doc}/publication", None, {"office", "admin"}),
         ("POST", f"/api/v1/documents/{doc}/withdrawal", {"reason": "错误"}, {"office"}),
+        ("POST", f"/api/v1/documents/{doc}/release-time", {"release_at": "2099-01-01T09:00:00+08:00"}, {"office"}),
         ("PUT", f"/api/v1/documents/{doc}/validity", {"validity": "expired", "note": "到期"}, {"office"}),
         ("GET", "/api/v1/deadlines", None, {"office", "admin"}),
         ("GET", "/api/v1/users", None, {"admin"}),
@@ -51,6 +53,41 @@ def endpoints(doc: str, file_name: str, token_id: int) -> list[tuple[str, str, d
         ("GET", "/api/v1/channels/wechat/deliveries", None, {"admin", "office", "channel"}),
         ("GET", "/api/v1/channels/other-app/deliveries", None, {"admin", "office"}),
     ]
+
+
+APPLICATION = {"applicant": {"type": "商业企业", "name": "某某科技有限公司"}, "description": "2025年道路养护合同",
+               "channel": "online", "received": {"confirmed_on": "2026-03-02"}}  # fmt: skip
+OFFICE, READERS = {"office"}, {"office", "admin"}
+
+
+def application_endpoints(app: int) -> list[tuple[str, str, dict[str, Any] | None, set[str]]]:
+    """The endpoints of disclosure on application: the office acts, admins read masked."""
+    acts = [("acceptance", {}), ("correction-request", {"correct_by": "2026-03-20", "note": "补正"}),
+            ("correction", {}), ("consultation", {"party": "agency"}), ("consultation-answer", {"answer": "consent"}),
+            ("extension", {"days": 5, "note": "需要调取档案"}), ("extension-approval", {"notice_sent_on": "2026-03-10"}),
+            ("fee-notice", {"method": "per_page", "count": 40}), ("payment", {}),
+            ("closing", {"reason": "no_correction"}), ("reply", {"kind": "disclosed"}), ("delivery", {}),
+            ("archive", {})]  # fmt: skip
+    return [
+        ("POST", "/api/v1/applications", APPLICATION, OFFICE),
+        ("GET", "/api/v1/applications", None, READERS),
+        ("GET", f"/api/v1/applications/{app}", None, READERS),
+        *[("POST", f"/api/v1/applications/{app}/{act}", body, OFFICE) for act, body in acts],
+        (
+            "POST",
+            "/api/v1/applications/transfer-proactive",
+            {"document_id": "x", "reason": "several_applicants", "applications": [app]},
+            OFFICE,
+        ),
+    ]
+
+
+def report_endpoints() -> list[tuple[str, str, dict[str, Any] | None, set[str]]]:
+    """The annual report: the disclosure office enters its figures and texts; admins compute and read it."""
+    report = "/api/v1/reports/annual/2026"
+    return [("GET", report, None, READERS), ("PUT", f"{report}/figures", {"table2": {}}, OFFICE),
+            ("PUT", f"{report}/texts/一", {"text": "概述"}, OFFICE), ("GET", f"{report}/inputs", None, READERS),
+            ("POST", f"{report}/submission", {"drafter": "drafter"}, OFFICE)]  # fmt: skip
 
 
 def is_public(path: str) -> bool:
@@ -85,7 +122,9 @@ def test_every_endpoint_answers_each_role_and_refuses_bad_credentials(api_world:
     admin = ids.impersonate("admin", via="api")
     for name in ("wechat", "other-app", "matrix-old"):
         w.govpub.register_channel(admin, name=name, title=name, webhook=None, secret=None, categories=[], agencies=[])
-    table = endpoints(doc, file_name, spare)
+    office = ids.impersonate("office", via="api")
+    app = w.govpub.applications.register(office, json.dumps(APPLICATION, ensure_ascii=False).encode()).id
+    table = endpoints(doc, file_name, spare) + application_endpoints(app) + report_endpoints()
 
     with w.client() as anonymous:
         operations = {(m.upper(), p) for p, ops in anonymous.get("/openapi.json").json()["paths"].items() for m in ops}

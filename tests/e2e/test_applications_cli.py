@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govpub.cli import app
-from tests.e2e.conftest import GOVPUB
+from tests.e2e.conftest import GOVPUB, govpub
 
 ACCEPTANCE = [
     (["2026-03-02"], "2026-03-30"),
@@ -128,3 +128,80 @@ def test_as_a_separate_process(tmp_path):
     assert bad.stderr == "--pause: the pause from 2026-10-09 to 2026-09-24 ends before it starts\n"
     assert "Traceback" not in bad.stdout + bad.stderr
     assert not (tmp_path / "var").exists()  # nothing set up: no database, no buckets
+
+
+APPLICATION = {
+    "applicant": {"type": "自然人", "name": "李四光", "id_proof": "身份证 110101198001011234", "phone": "13912345678"},
+    "description": "2025年本区道路改造工程的招标公告", "channel": "in_person", "received": {"handed_in_on": "2026-02-10"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_an_application_walks_from_the_cli(env, tmp_path):
+    assert govpub(env, "init").returncode == 0
+    source = tmp_path / "application.json"
+    source.write_text(json.dumps(APPLICATION, ensure_ascii=False), "utf-8")
+    refused = govpub(env, "applications", "register", "--file", str(source), "--as", "drafter")
+    assert refused.returncode == 1
+    assert "only the disclosure office handles applications" in refused.stderr
+    registered = govpub(env, "applications", "register", "--file", str(source), "--as", "office", "--json")
+    assert registered.returncode == 0, registered.stderr
+    view = json.loads(registered.stdout)
+    app_id, number = str(view["id"]), view["receipt_number"]
+    assert number == "2026-00001"
+    assert view["due"] == "2026-03-16"
+    assert view["applicant"]["name"] == "李四光"
+    shown = govpub(env, "applications", "show", app_id, "--as", "office")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-1] == "2026-03-16"
+    assert "李四光" in shown.stdout
+    assert "调休上班日" in shown.stdout
+    masked = govpub(env, "applications", "show", app_id, "--as", "admin", "--json")
+    assert json.loads(masked.stdout)["applicant"]["name"] == "李**"
+    listed = govpub(env, "applications", "list", "--json")  # the operator: masked
+    assert json.loads(listed.stdout)[0]["applicant"]["phone"] == "139****5678"
+    assert "李四光" not in listed.stdout
+    steps = [
+        ("correction-request", "--correct-by", "2026-03-06", "--note", "请写明工程名称", "--on", "2026-02-12"),
+        ("correction-received", "--on", "2026-03-02"),
+        ("accept", "--on", "2026-03-02"),
+        ("consult", "--party", "third-party", "--on", "2026-03-03"),
+        ("consultation-answered", "--answer", "consent", "--on", "2026-03-10"),
+    ]
+    for name, *options in steps:
+        done = govpub(env, "applications", name, app_id, *options, "--as", "office", "--json")
+        assert done.returncode == 0, (name, done.stderr)
+    # 20 WD after Mar 2, Mar 4-10 paused: Mar 3 | 11-13, 16-20, 23-27, 30, 31, Apr 1-3 | Qingming 4-6 | 7 = 20
+    assert json.loads(done.stdout)["due"] == "2026-04-07"
+    deadlines = govpub(env, "deadlines", "--json")
+    assert deadlines.returncode == 0, deadlines.stderr
+    listed_due = [d for d in json.loads(deadlines.stdout) if d["document_id"] == f"application:{app_id}"]
+    assert [(d["kind"], d["due"]) for d in listed_due] == [("application_reply", "2026-04-07")]
+    again = govpub(env, "applications", "correction-request", app_id, "--correct-by", "2026-04-01", "--note", "x",
+                   "--as", "office")  # fmt: skip
+    assert again.returncode == 1
+    assert "cannot request_correction" in again.stderr
+    withheld = govpub(env, "applications", "reply", app_id, "--kind", "withheld", "--as", "office")
+    assert withheld.returncode == 2
+    assert withheld.stderr.startswith("$.ground: a withholding needs its ground")
+    replied = govpub(env, "applications", "reply", app_id, "--kind", "withheld", "--ground", "third_party",
+                     "--on", "2026-04-08", "--as", "office", "--json")  # fmt: skip
+    assert replied.returncode == 0, replied.stderr
+    assert json.loads(replied.stdout)["outcome_label"] == "4.保护第三方合法权益"
+    for name in ("delivered", "archive"):
+        assert govpub(env, "applications", name, app_id, "--as", "office").returncode == 0
+    audit = govpub(env, "audit", "verify")
+    assert audit.returncode == 0, audit.stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_bad_registration_names_the_field(env, tmp_path):
+    assert govpub(env, "init").returncode == 0
+    source = tmp_path / "bad.json"
+    source.write_text(json.dumps({**APPLICATION, "channel": "registered_post"}, ensure_ascii=False), "utf-8")
+    done = govpub(env, "applications", "register", "--file", str(source), "--as", "office")
+    assert done.returncode == 2
+    assert done.stderr.startswith("$.received.signed_for_on: an application by registered_post is received on")
+    missing = govpub(env, "applications", "show", "999", "--as", "office")
+    assert missing.returncode == 1
+    assert "no application 999" in missing.stderr

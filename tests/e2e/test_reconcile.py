@@ -6,7 +6,6 @@ The reconcile deployment's schedule is paused for this module: the test runs eve
 """
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -15,10 +14,10 @@ import uuid
 from pathlib import Path
 from uuid import UUID
 
-import psycopg
 import pytest
 
 from tests.conftest import poll_until
+from tests.e2e.prefect_stack import pause_reconciler, prefect_stack
 
 GOVPUB = shutil.which("govpub", path=str(Path(sys.executable).parent))
 CHAIN = [{"name": "初审"}, {"name": "终审", "time_limit_days": 3}]
@@ -34,58 +33,25 @@ def chains(*categories):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, seaweed, postgres_dsn):
     """govpub's embedded stack (PostgreSQL-backed Prefect server) with chains for one category only."""
+    from services.bootstrap import sample_agency_config
+
+    config = sample_agency_config()
+    config["review_chains"] = chains(COVERED)
+    yield from prefect_stack(tmp_path_factory, seaweed, postgres_dsn, config=config, started=_quiet_reconciler)
+
+
+def _quiet_reconciler():
+    """The reconcile schedule paused, and no scheduled tick still in flight: the tests tick themselves."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStateType
     from prefect.client.schemas.objects import StateType
 
-    from flows import runtime
-    from govpub.stack import Stack, use_prefect
-    from services.bootstrap import open_app, sample_agency_config
-    from services.settings import load_settings
-
-    data = tmp_path_factory.mktemp("stack")
-    prefect_db = f"prefect_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{prefect_db}"')
-    base = postgres_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    env = {
-        "GOVPUB_DATA_DIR": str(data / "var"),
-        "GOVPUB_DATABASE_URL": f"sqlite:///{data / 'govpub.db'}",
-        "GOVPUB_STORE_ENDPOINT": seaweed.address,
-        "GOVPUB_STORE_ACCESS_KEY": seaweed.access_key,
-        "GOVPUB_STORE_SECRET_KEY": seaweed.secret_key,
-        "GOVPUB_STORE_BUCKET_PREFIX": f"t{uuid.uuid4().hex[:8]}-",
-        "GOVPUB_PREFECT_DATABASE_URL": f"{base}/{prefect_db}",
-        "GOVPUB_PREFECT_WORKER_POLL_SECONDS": "1",
-        "COLUMNS": "200",
-    }
-    saved = dict(os.environ)
-    os.environ.update(env)
-    runtime.forget()  # flows run in this process compose from this module's settings, not an earlier one's
-    config = sample_agency_config()
-    config["review_chains"] = chains(COVERED)
-    settings = load_settings()
-    running = Stack(settings)
-    try:
-        with open_app(settings, config=config):
-            api = running.start()
-            use_prefect(settings, api)
-            with get_client(sync_client=True) as client:
-                client.pause_deployment(client.read_deployment_by_name("reconcile-reviews/reconcile").id)
-                busy = FlowRunFilter(
-                    state={"type": FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING])}
-                )
-                reconciling = FlowFilter(name=FlowFilterName(any_=["reconcile-reviews"]))
-                poll_until(lambda: not client.read_flow_runs(flow_filter=reconciling, flow_run_filter=busy),
-                           what="no scheduled reconcile run in flight")  # fmt: skip
-            yield {**os.environ, **env, "PREFECT_API_URL": api}
-    finally:
-        running.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        runtime.forget()
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
+    pause_reconciler()
+    busy = FlowRunFilter(state={"type": FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING])})
+    reconciling = FlowFilter(name=FlowFilterName(any_=["reconcile-reviews"]))
+    with get_client(sync_client=True) as client:
+        poll_until(lambda: not client.read_flow_runs(flow_filter=reconciling, flow_run_filter=busy),
+                   what="no scheduled reconcile run in flight")  # fmt: skip
 
 
 def govpub(env, *args):

@@ -6,18 +6,16 @@ decision, an invalid resume input and an unauthorised resume-form decision.
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from uuid import UUID
 
-import psycopg
 import pytest
 
 from tests.conftest import poll_until
+from tests.e2e.prefect_stack import prefect_stack
 
 GOVPUB = shutil.which("govpub", path=str(Path(sys.executable).parent))
 CHAIN = [{"name": "初审"}, {"name": "复审"}, {"name": "终审", "time_limit_days": 3}]
@@ -26,47 +24,12 @@ CHAIN = [{"name": "初审"}, {"name": "复审"}, {"name": "终审", "time_limit_
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, seaweed, postgres_dsn):
     """govpub's embedded stack with a PostgreSQL-backed Prefect server, for this module."""
-    from flows import runtime
-    from govpub.stack import Stack, use_prefect
-    from services.bootstrap import open_app, sample_agency_config
-    from services.settings import load_settings
+    from services.bootstrap import sample_agency_config
 
-    data = tmp_path_factory.mktemp("stack")
-    prefect_db = f"prefect_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{prefect_db}"')
-    base = postgres_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    env = {
-        "GOVPUB_DATA_DIR": str(data / "var"),
-        "GOVPUB_DATABASE_URL": f"sqlite:///{data / 'govpub.db'}",
-        "GOVPUB_STORE_ENDPOINT": seaweed.address,
-        "GOVPUB_STORE_ACCESS_KEY": seaweed.access_key,
-        "GOVPUB_STORE_SECRET_KEY": seaweed.secret_key,
-        "GOVPUB_STORE_BUCKET_PREFIX": f"t{uuid.uuid4().hex[:8]}-",
-        "GOVPUB_PREFECT_DATABASE_URL": f"{base}/{prefect_db}",
-        "GOVPUB_PREFECT_WORKER_POLL_SECONDS": "1",
-        "COLUMNS": "200",
-    }
-    saved = dict(os.environ)
-    os.environ.update(env)
-    runtime.forget()  # flows run in this process compose from this module's settings, not an earlier one's
     config = sample_agency_config()
     config["review_chains"] = [{"category": "*", "grade": g, "levels": CHAIN}
                                for g in ("ordinary", "important", "sensitive")]  # fmt: skip
-    settings = load_settings()
-    running = Stack(settings)
-    try:
-        with open_app(settings, config=config):
-            api = running.start()
-            use_prefect(settings, api)
-            yield {**os.environ, **env, "PREFECT_API_URL": api}
-    finally:
-        running.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        runtime.forget()
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
+    yield from prefect_stack(tmp_path_factory, seaweed, postgres_dsn, config=config)
 
 
 def govpub(env, *args):

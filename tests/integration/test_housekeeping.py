@@ -27,3 +27,20 @@ def test_orphans_are_collected_after_the_grace_period(engine, store, bucket_pref
     assert store.stat(world.private, attachment_key(digest)) is None
     kept = sorted(store.list_keys(world.private, "attachments/"))
     assert len(kept) == 1  # the referenced attachment is untouched
+
+
+def test_draft_objects_of_an_intake_that_never_committed_are_collected(engine, store, bucket_prefix, tmp_path):
+    """The draft objects are written before the intake transaction: a crash before its commit leaves
+    them unreferenced, and collection removes exactly those."""
+    world = World(engine, store, bucket_prefix, tmp_path)
+    world.submit()
+    used = sorted(store.list_keys(world.private, "drafts/"))
+    lost = f"drafts/{'0' * 32}/1/{'a' * 16}/submission.json"  # what a crash before the commit leaves
+    store.put(world.private, lost, b"{}", length=2, content_type="application/json")
+    young = collect_orphans(engine=engine, store=store, bucket=world.private, grace=timedelta(hours=1))
+    assert young.drafts_removed == []
+    later = collect_orphans(
+        engine=engine, store=store, bucket=world.private, grace=timedelta(hours=1), now=utcnow() + timedelta(hours=2)
+    )
+    assert later.drafts_removed == [lost]
+    assert sorted(store.list_keys(world.private, "drafts/")) == used

@@ -58,7 +58,12 @@ def test_every_corpus_document_is_stored_privately_and_byte_exact(intake, engine
         result = intake.submit(path.read_bytes(), beside=tmp_path, today=TODAY)
         assert result.created
         ids.append(result.document_id)
-        body = store.get(private, f"drafts/{result.document_id}/1/body.txt")
+        with session_scope(engine) as session:
+            version = session.scalars(
+                select(DocumentVersion).where(DocumentVersion.document_id == result.document_id)
+            ).one()
+        assert version.body_key.startswith(f"drafts/{result.document_id}/1/")
+        body = store.get(private, version.body_key)
         assert body == sample.submission["body"].encode("utf-8")
         (content,) = sample.files.values()
         assert store.get(private, attachment_key(hashlib.sha256(content).hexdigest())) == content

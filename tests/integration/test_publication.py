@@ -20,7 +20,7 @@ from services.intake import Intake
 from services.publication import PublicationService
 from services.review_service import ReviewService
 from storage.db import session_scope
-from storage.models import Document, FeedItem, Publication, Release
+from storage.models import AuditEvent, Document, FeedItem, Publication, Release
 from storage.public import NotCleared, PublicWriter, clear_for_public
 from storage.repository.agencies import apply_agency_config
 from storage.repository.audit import verify_trail
@@ -332,9 +332,10 @@ def test_a_late_interpretation_is_overdue_across_national_day(world):
     world.review_through(policy)
     assert world.service.publish(policy).state == "held"
     with session_scope(world.engine) as session:  # approved (and held) on the eve of National Day
-        document = session.get(Document, policy)
-        document.updated_at = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
-        session.add(document)
+        approval = session.exec(select(AuditEvent).where(AuditEvent.action == "document.approved",
+                                                         AuditEvent.entity_id == policy)).one()  # fmt: skip
+        approval.occurred_at = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
+        session.add(approval)
     with Session(world.engine) as session:
         [deadline] = [d for d in world.service.deadlines(session) if d.kind == "interpretation"]
     assert deadline.due == date(2026, 10, 9)  # 3 working days: 9-30, (10-1…10-7 holiday), 10-8, 10-9

@@ -18,6 +18,7 @@ from disclosure.errors import DocumentNotFound, Forbidden, RuleViolation
 from disclosure.review import Decision
 from services.facade import Govpub
 from services.principal import Principal
+from services.public_records import KIND_LABELS
 from services.reviewing import ReviewItem
 from services.workbench import Workbench
 from web.context import govpub_of
@@ -46,8 +47,7 @@ ACTIONS = {"document.submitted": "提交", "document.revised": "提交修订版�
            "document.corrected": "更正后重新发布", "document.withdrawn": "撤回", "document.validity": "有效性变更",
            "index_number.issued": "分配索引号", "publication.held": "暂缓发布", "publication.published": "发布完成",
            "publication.failed": "发布失败"}  # fmt: skip
-KINDS = {"normative_document": "行政规范性文件", "policy": "政策文件", "notice": "通知公告", "report": "报告",
-         "other": "其他", "interpretation": "政策解读"}  # fmt: skip
+KINDS = KIND_LABELS
 SCOPES = {"society": "全社会", "specific_group": "特定群体"}
 GRADES = {"ordinary": "一般", "important": "重要", "sensitive": "敏感"}
 ATTRIBUTES = {a.value: a.label for a in DisclosureAttribute}

@@ -1,0 +1,67 @@
+"""govpub's embedded stack with a PostgreSQL-backed Prefect server, for one e2e module at a time."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+
+
+def prefect_stack(
+    tmp_path_factory: Any, seaweed: Any, postgres_dsn: str, *, config: dict[str, Any] | None = None,
+    started: Callable[[], None] | None = None,
+) -> Iterator[dict[str, str]]:  # fmt: skip
+    """Start the stack (its own Prefect database, SeaweedFS buckets and govpub record), yield the
+    environment that reaches it, and take it all down again. ``config``: the agency configuration
+    (default: the sample's); ``started``: run once the API is up (pause a deployment, …)."""
+    from flows import runtime
+    from govpub.stack import Stack, use_prefect
+    from services.bootstrap import open_app
+    from services.settings import load_settings
+
+    data = tmp_path_factory.mktemp("stack")
+    prefect_db = f"prefect_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{prefect_db}"')
+    base = postgres_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    env = {
+        "GOVPUB_DATA_DIR": str(data / "var"),
+        "GOVPUB_DATABASE_URL": f"sqlite:///{data / 'govpub.db'}",
+        "GOVPUB_STORE_ENDPOINT": seaweed.address,
+        "GOVPUB_STORE_ACCESS_KEY": seaweed.access_key,
+        "GOVPUB_STORE_SECRET_KEY": seaweed.secret_key,
+        "GOVPUB_STORE_BUCKET_PREFIX": f"t{uuid.uuid4().hex[:8]}-",
+        "GOVPUB_PREFECT_DATABASE_URL": f"{base}/{prefect_db}",
+        "GOVPUB_PREFECT_WORKER_POLL_SECONDS": "1",
+        "COLUMNS": "200",
+    }
+    saved = dict(os.environ)
+    os.environ.update(env)
+    runtime.forget()  # flows run in this process compose from this module's settings, not an earlier one's
+    settings = load_settings()
+    running = Stack(settings)
+    try:
+        with open_app(settings, config=config):
+            api = running.start()
+            use_prefect(settings, api)
+            if started is not None:
+                started()
+            yield {**os.environ, **env, "PREFECT_API_URL": api}
+    finally:
+        running.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        runtime.forget()
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
+
+
+def pause_reconciler() -> None:
+    """The reconcile schedule paused: the module's test runs each tick itself."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.pause_deployment(client.read_deployment_by_name("reconcile-reviews/reconcile").id)
