@@ -1,4 +1,4 @@
-"""`govpub applications transfer-proactive`: 依申请公开转主动公开 (Regulation Art. 44) as one command.
+"""`govpub applications transfer-proactive` (依申请公开转主动公开, Art. 44) and `redacted-copy` (Art. 37).
 
 The document's new version, attribute 主动公开, goes to screening and review like any submission;
 nothing is published by this command. Who acts: the token's user, or ``--as`` in development.
@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from disclosure.application_replies import WithholdingGround
+from disclosure.errors import InvalidInput, Violation
 from govpub.cli_applications import applications_app
 from govpub.cli_common import handled, open_govpub, out
 from services.application_transfer import TransferReason
@@ -50,3 +53,30 @@ def transfer_proactive(  # noqa: PLR0917 - typer: one parameter per option
     out.print(f"{done.document_id} version {done.version}: {done.state} for review as 主动公开 "
               f"(Art. 44, {done.reason}; applications {cited})", markup=False, highlight=False)  # fmt: skip
     out.print(str(done.version), highlight=False)
+
+
+@applications_app.command("redacted-copy")
+@handled
+def redacted_copy(  # noqa: PLR0917 - typer: one parameter per option
+    application_id: Annotated[int, typer.Argument(metavar="ID", help="the application, in process")],
+    source: Annotated[str, typer.Option("--from", metavar="DOCUMENT_ID", help="the reviewed document copied")],
+    body: Annotated[Path, typer.Option("--body", help="the body with the withheld parts taken out (UTF-8)")],
+    ground: Annotated[WithholdingGround, typer.Option(help="why the parts are withheld (Art. 14-16)")],
+    law_name: Annotated[str, typer.Option(help="other_law: the law relied on")] = "",
+    html: Annotated[bool, typer.Option("--html", help="the body is HTML (default: plain text)")] = False,
+    as_user: Annotated[str | None, typer.Option("--as", help="development only: act as this user")] = None,
+) -> None:
+    """Submit the redacted copy of Art. 37 for review (依申请公开: never public); prints its document id last.
+    Once its review approved it, `applications reply ID --kind partly_disclosed --published-item DOC`."""
+    try:
+        text = body.read_text("utf-8")
+    except OSError as exc:
+        raise InvalidInput([Violation("--body", f"{body}: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise InvalidInput([Violation("--body", f"{body} is not UTF-8 text")]) from None
+    with open_govpub(as_user) as (govpub, principal):
+        made = govpub.redacted_copies(principal, application_id, source=source, body=text, ground=ground,
+                                      law_name=law_name, body_format="html" if html else "text")  # fmt: skip
+    out.print(f"redacted copy of {made.source} submitted for review as version {made.version}", markup=False,
+              highlight=False)  # fmt: skip
+    out.print(made.document_id, highlight=False)

@@ -167,12 +167,12 @@ def _cite(application: Application, document: Document) -> _Cited:
                   replied or asked, applicant)  # fmt: skip
 
 
-def _drafter(session: Session, document: Document) -> str:
-    """The document's drafter, in whose name the revision is recorded: still an active drafter."""
+def drafter_of(session: Session, document: Document) -> str:
+    """The document's drafter, under whom a version made from it is filed: still an active drafter."""
     drafter = session.get(User, document.drafter_id)
     if drafter is None or not drafter.active or (Role.DRAFTER, "") not in user_roles(session=session, user=drafter):
-        raise RuleViolation(f"the new version is the drafter's revision, and the drafter of {document.id} is "
-                            "no longer an active drafter")  # fmt: skip
+        raise RuleViolation(f"a version made from {document.id} is filed under its drafter, who is no longer an "
+                            "active drafter")  # fmt: skip
     return drafter.username
 
 
@@ -224,7 +224,7 @@ class ApplicationTransfer:
             cited = [_cite(get_case(session, i), document) for i in ids]
             check_transferable(document)
             check_evidence(reason, document_id, cited)
-            username = _drafter(session, document)
+            username = drafter_of(session, document)
             current = (DocumentVersion.document_id == document_id, DocumentVersion.number == document.current_version)
             version = session.exec(select(DocumentVersion).where(*current)).one()
             rows = list_attachments(session=session, version_id=version.id or 0)

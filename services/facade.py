@@ -22,6 +22,7 @@ from disclosure.publication import Deadline, Validity
 from disclosure.review import Decision, DecisionRequest, ReviewState
 from services.annual_report import AnnualReports
 from services.application_follow import ApplicationFollowing
+from services.application_redaction import RedactedCopies
 from services.application_transfer import ApplicationTransfer
 from services.applications import ApplicationService, deadline_of
 from services.audit_log import AuditLog, AuditReport
@@ -102,6 +103,8 @@ class Govpub:
         self.applications = ApplicationService(app.engine, authz=app.authz, events=events, today=today,
                                                calendar=lambda: load_calendar(settings), transfer=transfer,
                                                resume=resume)  # fmt: skip
+        self.redacted_copies = RedactedCopies(app.engine, authz=app.authz, events=events, intake=self.intake,
+                                              today=today)  # fmt: skip  # Art. 37
         self.following = ApplicationFollowing(app.engine, authz=app.authz, calendar=lambda: load_calendar(settings))
         self.reports = AnnualReports(app.engine, authz=app.authz, applications=self.applications, today=today)
         self.report_publication = ReportPublication(app.engine, authz=app.authz, reports=self.reports,

@@ -3,7 +3,8 @@
 The body of ``POST /applications`` is the JSON of ``schemas/application.schema.json``; every act
 is ``POST /applications/{id}/<act>`` with its options, and answers with the application as the
 principal may see it (personal data in full only for the disclosure office).
-``POST /applications/transfer-proactive`` sends a document into review as 主动公开 (Art. 44).
+``POST /applications/transfer-proactive`` sends a document into review as 主动公开 (Art. 44);
+``POST /applications/{id}/redacted-copy`` submits the redacted copy of Art. 37 for review.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.deps import CurrentPrincipal, GovpubDep
 from api.problems import problem_responses
@@ -106,6 +107,24 @@ class TransferBody(Body):
     reason: TransferReason
     applications: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(min_length=1, max_length=1000)
     note: str = Field(default="", max_length=2000)
+
+
+class RedactedCopyBody(Body):
+    """The redacted copy of a reviewed document (Art. 37): its body with the withheld parts taken out."""
+
+    source: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
+    body: str = Field(min_length=1, max_length=2_000_000)
+    body_format: Literal["text", "html"] = "text"
+    ground: WithholdingGround
+    law_name: str = Field(default="", max_length=200)
+
+
+class RedactedCopyOut(BaseModel):
+    """The redacted copy's document, now in review."""
+
+    document_id: str
+    version: int
+    source: str
 
 
 @router.post("/applications", status_code=201, openapi_extra=_REGISTER_BODY)
@@ -250,3 +269,13 @@ def archive(
 ) -> ApplicationDetail:
     """归档."""
     return govpub.applications.archive(principal, application_id, on=body.on)
+
+
+@router.post("/applications/{application_id}/redacted-copy", status_code=201)
+def redacted_copy(
+    principal: CurrentPrincipal, govpub: GovpubDep, application_id: ApplicationId, body: RedactedCopyBody
+) -> RedactedCopyOut:
+    """Submit the redacted copy of a reviewed document for review (never public: 依申请公开)."""
+    made = govpub.redacted_copies(principal, application_id, source=body.source, body=body.body,
+                                  ground=body.ground, law_name=body.law_name, body_format=body.body_format)  # fmt: skip
+    return RedactedCopyOut(document_id=made.document_id, version=made.version, source=made.source)

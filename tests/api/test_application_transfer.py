@@ -66,3 +66,25 @@ def test_the_office_transfers_a_document_several_applicants_were_given(api_world
     assert refused >= {("reviewer1", "handle_applications"), ("admin", "handle_applications"),
                        ("office", "application.transferred_to_proactive")}  # fmt: skip
     assert [a.actor for a in audit if a.action == "application.transferred_to_proactive"] == ["office"]
+
+
+def test_the_office_submits_a_redacted_copy_over_http(api_world: ApiWorld) -> None:
+    w = api_world
+    payload, files = sample_submission(2, disclosure=ON_APPLICATION)
+    with w.client("drafter") as drafter:
+        doc = drafter.post("/api/v1/documents", **multipart(payload, files)).json()["document_id"]
+    with w.client("office") as office, w.client("reviewer1") as reviewer:
+        case = office.post("/api/v1/applications", json=application(7)).json()["id"]
+        assert office.post(f"/api/v1/applications/{case}/acceptance", json={"on": "2026-11-17"}).status_code == 200
+        url = f"/api/v1/applications/{case}/redacted-copy"
+        body = {"source": doc, "body": "节选（第三方信息已删除）", "ground": "third_party"}
+        assert reviewer.post(url, json=body).status_code == 403
+        assert [e["path"] for e in office.post(url, json={**body, "ground": "x"}).json()["errors"]] == ["$.ground"]
+        unreviewed = office.post(url, json=body)
+        assert unreviewed.status_code == 409  # the source has not passed review yet
+        review_through(w.govpub.reviews, doc, 1, attribute=DisclosureAttribute.ON_APPLICATION, ground="art15")
+        made = office.post(url, json=body)
+        assert made.status_code == 201, made.text
+        assert (made.json()["source"], made.json()["version"]) == (doc, 1)
+        copy = office.get(f"/api/v1/documents/{made.json()['document_id']}").json()
+        assert copy["attribute"] == "on_application"

@@ -65,6 +65,7 @@ def application_endpoints(app: int) -> list[tuple[str, str, dict[str, Any] | Non
     acts = [("acceptance", {}), ("correction-request", {"correct_by": "2026-03-20", "note": "补正"}),
             ("correction", {}), ("consultation", {"party": "agency"}), ("consultation-answer", {"answer": "consent"}),
             ("extension", {"days": 5, "note": "需要调取档案"}), ("extension-approval", {"notice_sent_on": "2026-03-10"}),
+            ("redacted-copy", {"source": "x", "body": "删节本", "ground": "third_party"}),
             ("fee-notice", {"method": "per_page", "count": 40}), ("payment", {}),
             ("closing", {"reason": "no_correction"}), ("reply", {"kind": "disclosed"}), ("delivery", {}),
             ("archive", {})]  # fmt: skip

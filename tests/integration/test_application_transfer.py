@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, func, select
 
-from disclosure.application_replies import Reply, ReplyKind
+from disclosure.application_replies import Reply, ReplyKind, WithholdingGround
 from disclosure.attributes import DisclosureAttribute
 from disclosure.calendar import WorkingCalendar
 from disclosure.errors import Forbidden, InvalidInput, NotFound, RuleViolation
@@ -263,3 +263,43 @@ def test_a_reply_releases_only_a_document_whose_review_approved_it(world):
     with Session(w.engine) as session:
         assert session.get(Application, case).state == "in_process"  # nothing but the refusal was written
     assert [act for _, _, act, _ in w.refusals()] == ["application.reply"]
+
+
+def test_a_partial_disclosure_releases_a_redacted_copy_only_once_its_review_approved_it(world):
+    from services.application_redaction import RedactedCopies
+
+    w = world
+    copies = RedactedCopies(w.engine, authz=Authorizer(w.engine), events=w.events, intake=w.intake, today=lambda: TODAY)
+    doc = w.document(ON_APPLICATION)
+    case = w.application()
+    with Session(w.engine) as session:
+        source_body = (
+            session.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc)).one().submission["body"]
+        )
+    with pytest.raises(InvalidInput, match=r"\$\.body"):  # nothing taken out: not a redacted copy
+        copies(w.office, case, source=doc, body=source_body, ground=WithholdingGround.THIRD_PARTY)
+    with pytest.raises(InvalidInput, match=r"\$\.ground"):
+        copies(w.office, case, source=doc, body="删节本", ground=WithholdingGround.QUERY_MATTER)
+    with pytest.raises(Forbidden):
+        copies(w.reviewer, case, source=doc, body="删节本", ground=WithholdingGround.THIRD_PARTY)
+
+    redacted = source_body[: len(source_body) // 2] + "\n（涉及第三方合法权益的内容已删除）"
+    made = copies(w.office, case, source=doc, body=redacted, ground=WithholdingGround.THIRD_PARTY)
+    with Session(w.engine) as session:
+        copy = session.get(Document, made.document_id)
+        assert (copy.attribute, copy.state, copy.title.endswith("（依申请部分公开）")) == (
+            "on_application",
+            "submitted",
+            True,
+        )
+        submitted = session.exec(select(AuditEvent).where(AuditEvent.entity_id == made.document_id)).one()
+        assert (submitted.action, submitted.actor, submitted.after["drafter"]) == ("document.submitted", "office",
+                                                                                   "drafter")  # fmt: skip
+    assert ("govpub.document.submitted", made.document_id, 1) in w.events.events
+    partly = Reply(ReplyKind.PARTLY_DISCLOSED, published_item=made.document_id)
+    with pytest.raises(RuleViolation, match="only once its review has approved it"):
+        w.service.reply(w.office, case, partly, replied_on=date(2026, 11, 10))
+    review_through(w.reviews, made.document_id, 1, attribute=DisclosureAttribute.ON_APPLICATION, ground="art15")
+    done = w.service.reply(w.office, case, partly, replied_on=date(2026, 11, 10))
+    assert done.outcome_label.startswith("（二）部分公开")
+    assert [e.act for e in done.events][-2:] == ["redacted_copy", "reply"]
