@@ -6,6 +6,7 @@ Oct 1-7 with make-up days Sep 20 (Sun) and Oct 10 (Sat)).
 """
 
 import json
+import logging
 from datetime import date
 
 import pytest
@@ -325,3 +326,18 @@ def test_registrations_at_the_same_moment_get_distinct_receipt_numbers(world):
     with ThreadPoolExecutor(4) as pool:
         numbers = sorted(pool.map(one, range(4)))
     assert numbers == ["2026-00001", "2026-00002", "2026-00003", "2026-00004"]
+
+
+def test_no_log_line_carries_the_applicants_personal_data(world, caplog):
+    caplog.set_level(logging.DEBUG)
+    case = register(world, handed_in_on="2026-03-02")
+    world.service.accept(world.office, case.id, on=d(3, 3))
+    world.service.consult(world.office, case.id, agency=False, note="征求第三方意见", sent_on=d(3, 4))
+    world.service.consultation_answered(world.office, case.id, answer="consent", answered_on=d(3, 9))
+    with pytest.raises(RuleViolation):
+        world.service.request_correction(world.office, case.id, correct_by=d(3, 20), note="补正", sent_on=d(3, 10))
+    world.service.reply(world.office, case.id, Reply(ReplyKind.DISCLOSED), replied_on=d(3, 20))
+    world.service.list_masked(world.admin)
+    world.service.announce_deadlines(system(), today=d(3, 30))
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert [secret for secret in PERSONAL if secret in logged] == []
