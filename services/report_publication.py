@@ -9,9 +9,9 @@ is public before. Submitting the same year again (a correction, or after a retur
 document, which keeps its 索引号 once published.
 
 Regulation Art. 49: a department publishes its report by 31 January, a people's government by 31
-March of the next year. ``deadlines`` gives, for each agency, the report of last year still
-unpublished, with that date (a government is an agency whose name ends in 人民政府; its offices and
-departments — 人民政府办公室 — are departments).
+March of the next year. ``deadlines`` gives, for each agency that was on govpub during last year,
+the report of last year still unpublished, with that date (a government is an agency whose name
+ends in 人民政府; its offices and departments — 人民政府办公室 — are departments).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from services.annual_report import AnnualReports
 from services.authz import Act, Authorizer
 from services.intake import Intake
 from services.principal import Principal
+from services.public_records import local_date
 from services.review_service import EventSink
 from storage.models import Agency, Document
 
@@ -103,6 +104,8 @@ class ReportPublication:
         found = []
         with Session(self._engine) as session:
             for agency in session.exec(select(Agency)):
+                if local_date(agency.created_at).year > year:
+                    continue  # not yet on govpub in that year: its report is not this record's to track
                 title = report_title(agency.name, year)
                 published = session.exec(select(Document).where(
                     Document.agency_id == agency.id, Document.kind == DocumentKind.REPORT.value,

@@ -1,6 +1,6 @@
 """The annual report through the review path (Art. 49), on real SQLite/PostgreSQL and S3."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -9,7 +9,8 @@ from disclosure.errors import Forbidden, InvalidInput
 from services.annual_report import AnnualReports
 from services.principal import operator
 from services.report_publication import ReportPublication, art49_due
-from storage.models import AuditEvent, Document
+from storage.db import session_scope
+from storage.models import Agency, AuditEvent, Document
 from tests.integration.test_annual_report import Applications
 from tests.integration.test_publication import World
 
@@ -57,6 +58,9 @@ def test_the_report_goes_through_review_and_is_public_only_once_approved(world):
     assert w.publication.submit(w.apps.office, year=YEAR, agency="demo", drafter="drafter").version == 1  # same content
     assert not [k for k in w.public_keys() if k.startswith("documents/")]  # nothing public before review
 
+    with session_scope(w.engine) as session:  # the agency joined govpub in the year reported on
+        session.exec(select(Agency).where(Agency.code == "demo")).one().created_at = datetime(YEAR, 1, 5, tzinfo=UTC)
+    assert w.publication.deadlines(w.apps.office) == []  # it was not on govpub in 2025: nothing due for it
     w.today = date(YEAR + 1, 1, 10)
     [due] = w.publication.deadlines(w.apps.office)
     assert (due.document_id, due.kind, due.due) == ("report:demo/2026", "annual_report", date(2027, 1, 31))
