@@ -10,6 +10,7 @@ column. Pure: stdlib and ``disclosure``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,14 +88,14 @@ def fact_problem(fact: CaseFact) -> str | None:
 
 def tally(facts: Iterable[CaseFact]) -> list[CaseTally]:
     """The facts grouped as a ``GROUP BY`` would (refusing any that cannot be counted, naming it)."""
-    counts: dict[tuple[ApplicantType, int, int | None, Table3Leaf | None], int] = {}
+    counts: Counter[tuple[ApplicantType, int, int | None, Table3Leaf | None]] = Counter()
     for fact in facts:
         problem = fact_problem(fact)
         if problem is not None:
             raise ReportCheckFailed("table3", f"a case received {fact.received_on.isoformat()} cannot be counted: "
                                     f"{problem}")  # fmt: skip
         key = (fact.applicant_type, fact.received_on.year, fact.closed_on.year if fact.closed_on else None, fact.leaf)
-        counts[key] = counts.get(key, 0) + 1
+        counts[key] += 1
     return [CaseTally(kind, received, closed, leaf, n) for (kind, received, closed, leaf), n in counts.items()]
 
 
@@ -105,10 +106,10 @@ def table3(facts: Iterable[CaseFact], year: int) -> list[Row]:
 
 def table3_from_tallies(tallies: Iterable[CaseTally], year: int) -> list[Row]:
     """Table 3 counted from grouped cases (``tally`` of the facts, or a ``GROUP BY`` of the record)."""
-    new: dict[str, int] = {}
-    carried_in: dict[str, int] = {}
-    carried_out: dict[str, int] = {}
-    leaves: dict[Table3Leaf, dict[str, int]] = {leaf: {} for leaf in Table3Leaf}
+    new: Counter[str] = Counter()
+    carried_in: Counter[str] = Counter()
+    carried_out: Counter[str] = Counter()
+    leaves: dict[Table3Leaf, Counter[str]] = {leaf: Counter() for leaf in Table3Leaf}
     for group in tallies:
         if (
             (group.closed_year is None) != (group.leaf is None)
@@ -121,13 +122,13 @@ def table3_from_tallies(tallies: Iterable[CaseTally], year: int) -> list[Row]:
             continue
         column, n = group.applicant_type.value, group.count
         if group.received_year == year:
-            new[column] = new.get(column, 0) + n
+            new[column] += n
         elif group.closed_year is None or group.closed_year >= year:  # open at the end of Y-1
-            carried_in[column] = carried_in.get(column, 0) + n
+            carried_in[column] += n
         if group.leaf is not None and group.closed_year == year:
-            leaves[group.leaf][column] = leaves[group.leaf].get(column, 0) + n
+            leaves[group.leaf][column] += n
         if group.closed_year is None or group.closed_year > year:  # open at the end of Y
-            carried_out[column] = carried_out.get(column, 0) + n
+            carried_out[column] += n
     leaf_rows = [_row(leaf.label, leaf.path, leaves[leaf]) for leaf in Table3Leaf]
     total = {column: sum(row.values[column] for row in leaf_rows) for column in COLUMNS[:-1]}
     return [
