@@ -9,10 +9,12 @@ from sqlmodel import Session
 
 from disclosure.applications import ApplicationAct
 from disclosure.errors import InvalidInput, NotFound, RuleViolation, Violation
+from disclosure.states import DocumentState
 from services.principal import Principal
 from storage.models_applications import Application, ApplicationEvent
 from storage.repository.applications import application_events, get_application
 
+REVIEWED = frozenset({DocumentState.APPROVED.value, DocumentState.PUBLISHED.value})  # released only after review
 EXTENSION_REQUESTED = "extension_requested"  # an application event beside the state table: no transition
 
 

@@ -18,29 +18,26 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
 
 from disclosure.application_replies import WithholdingGround
 from disclosure.applications import ApplicationState
 from disclosure.attributes import DisclosureAttribute, LegalGround
 from disclosure.errors import InvalidInput, RuleViolation, Violation
-from disclosure.states import DocumentState
-from services.application_checks import get_case, subject
+from services.application_checks import REVIEWED, get_case, subject
 from services.application_transfer import drafter_of
 from services.authz import Act, Authorizer
 from services.drafting import document_payload, encode, values_of
 from services.intake import Intake, IntakeResult
 from services.principal import Principal
+from services.public_records import version_row
 from services.review_service import EventSink
 from storage.db import read_scope, session_scope
-from storage.models import DocumentVersion
 from storage.repository.applications import append_application_event
 from storage.repository.audit import append_event
 from storage.repository.documents import get_document
 
 ACTION = "application.redacted_copy"
 EVENT = "redacted_copy"  # the application event: recorded beside the state table, never a transition
-REVIEWED = frozenset({DocumentState.APPROVED.value, DocumentState.PUBLISHED.value})
 ARTICLES = {
     WithholdingGround.STATE_SECRET: LegalGround.ART_14, WithholdingGround.THREE_SAFETIES: LegalGround.ART_14,
     WithholdingGround.THIRD_PARTY: LegalGround.ART_15, WithholdingGround.INTERNAL_AFFAIRS: LegalGround.ART_16_1,
@@ -72,14 +69,11 @@ class RedactedCopies:
     ) -> RedactedCopy:  # fmt: skip
         """Submit the redacted copy of ``source`` for review; refused (and audited) unless it can be one."""
         self._authz.require(principal, Act.HANDLE_APPLICATIONS, subject=subject(application_id))
-        try:
+        with self._authz.auditing(principal, ACTION, subject=subject(application_id)):
             raw, number = self._plan(application_id, source=source, body=body, ground=ground, law_name=law_name,
                                      body_format=body_format)  # fmt: skip
             result = self._submit(raw, principal)
             self._record(principal, application_id, source, result.document_id, result.version)
-        except RuleViolation as exc:
-            self._authz.refused(principal, ACTION, str(exc), subject=subject(application_id))
-            raise
         self._events.emit("govpub.document.submitted", document_id=result.document_id, version=result.version,
                           payload={"redacted_copy_of": source, "application": number})  # fmt: skip
         return RedactedCopy(result.document_id, result.version, source)
@@ -108,7 +102,7 @@ class RedactedCopies:
             document = get_document(session=session, document_id=source)
             if document.state not in REVIEWED:
                 raise RuleViolation(f"{source} is {document.state}: a copy is made of a document its review approved")
-            version = _current(session, source, document.current_version)
+            version = version_row(session, source, document.current_version)
             drafter = drafter_of(session, document)
         if not body.strip() or body.strip() == str(version.submission.get("body", "")).strip():
             raise InvalidInput([Violation("$.body", "give the body with the withheld parts taken out")])
@@ -127,8 +121,3 @@ class RedactedCopies:
             append_event(session=session, actor=principal.username, action=ACTION, entity_type="application",
                          entity_id=subject(application_id),
                          after={"source": source, "copy": copy, "version": version})  # fmt: skip
-
-
-def _current(session: Session, document_id: str, number: int) -> DocumentVersion:
-    query = select(DocumentVersion).where(DocumentVersion.document_id == document_id, DocumentVersion.number == number)
-    return session.exec(query).one()

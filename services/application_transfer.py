@@ -200,13 +200,10 @@ class ApplicationTransfer:
         """Send the document into review as 主动公开; refused (and audited) unless Art. 44 is met."""
         self._authz.require(principal, Act.HANDLE_APPLICATIONS, subject=document_id)
         why, ids = transfer_input(reason, applications, note)
-        try:
+        with self._authz.auditing(principal, ACTION, subject=document_id):
             plan = self._plan(document_id, why, ids)
             version = self._revise(principal, document_id, plan)
             self._record(principal, document_id, version=version, reason=why, plan=plan, note=note)
-        except RuleViolation as exc:
-            self._authz.refused(principal, ACTION, str(exc), subject=document_id)
-            raise
         # announced once committed: the review-document deployment starts on .submitted, as for any submission
         self._events.emit("govpub.document.submitted", document_id=document_id, version=version, payload={})
         for cited in plan.cited:

@@ -14,8 +14,8 @@ line is logged, and the reconciler resumes the run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
 
@@ -44,11 +44,11 @@ from disclosure.errors import (
     Violation,
 )
 from disclosure.report_rows import ApplicantType, CaseFact, Table3Leaf
-from disclosure.states import DocumentState
 from disclosure.time_limits import DeadlineKind, PauseReason
 from schemas import APPLICATION, load_json, validate
 from services.application_checks import (
     EXTENSION_REQUESTED,
+    REVIEWED,
     approval_problem,
     check_day,
     get_case,
@@ -83,7 +83,6 @@ from storage.repository.applications import (
 from storage.repository.audit import append_event
 
 REPLY = DeadlineKind.APPLICATION_REPLY
-REVIEWED = frozenset({DocumentState.APPROVED.value, DocumentState.PUBLISHED.value})
 logger = logging.getLogger(__name__)
 __all__ = ["ApplicationService", "OpenCase", "deadline_of"]
 
@@ -410,15 +409,10 @@ class ApplicationService:
         announce()
         return self.show(principal, application_id)
 
-    @contextmanager
-    def _audited(self, principal: Principal, act: str, application_id: int) -> Iterator[None]:
+    def _audited(self, principal: Principal, act: str, application_id: int) -> AbstractContextManager[None]:
         """A refusal by a rule inside (a RuleViolation: wrong state, a period not over, the wrong officer)
-        is audited as ``access.refused`` with its reason, then raised."""
-        try:
-            yield
-        except RuleViolation as exc:
-            self._authz.refused(principal, f"application.{act}", str(exc), subject=subject(application_id))
-            raise
+        is audited as ``access.refused`` (``application.<act>``), then raised."""
+        return self._authz.auditing(principal, f"application.{act}", subject=subject(application_id))
 
     @staticmethod
     def _append_clock(session: Session, application_id: int, event: ClockEvent, calendar: WorkingCalendar) -> None:

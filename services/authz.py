@@ -8,13 +8,15 @@ from the database, so deactivation and role changes apply at once everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import Engine
 
 from disclosure.attributes import Role
-from disclosure.errors import Forbidden
+from disclosure.errors import Forbidden, RuleViolation
 from services.principal import Principal, PrincipalKind
 from storage.db import session_scope
 from storage.repository.audit import append_event
@@ -123,6 +125,15 @@ class Authorizer:
             return
         self.refused(principal, act.value, why, subject=subject)
         raise Forbidden(why)
+
+    @contextmanager
+    def auditing(self, principal: Principal, action: str, *, subject: str = "") -> Iterator[None]:
+        """A domain rule's refusal inside (a RuleViolation) recorded as ``access.refused``, then raised."""
+        try:
+            yield
+        except RuleViolation as exc:
+            self.refused(principal, action, str(exc), subject=subject)
+            raise
 
     def refused(self, principal: Principal, action: str, why: str, *, subject: str = "") -> None:
         """Record a refusal (of any rule: an authorisation, a domain rule, a failed login)."""

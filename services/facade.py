@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from disclosure.attributes import DisclosureAttribute, Role
 from disclosure.checkpoint import Checkpoint
-from disclosure.errors import Forbidden, NotFound, RuleViolation
+from disclosure.errors import Forbidden, NotFound
 from disclosure.publication import Deadline, Validity
 from disclosure.review import Decision, DecisionRequest, ReviewState
 from services.annual_report import AnnualReports
@@ -189,11 +189,8 @@ class Govpub:
         request = DecisionRequest(decision=decision, reviewer=principal.username, comment=comment,
                                   confirmed_attribute=attribute, confirmed_ground=ground,
                                   acknowledge_unscreened=acknowledge_unscreened)  # fmt: skip
-        try:
+        with self._authz.auditing(principal, f"decide.{decision.value}", subject=document_id):
             view = decide(self.reviews, document_id, request, via=principal.via, resume=self._resume)
-        except RuleViolation as exc:
-            self._authz.refused(principal, f"decide.{decision.value}", str(exc), subject=document_id)
-            raise
         return _outcome(view)
 
     def resolve_referral(

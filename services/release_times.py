@@ -111,11 +111,8 @@ class ReleaseTimes:
                 release_at = parse_release_at(at, now=self._clock())
             except ReleaseTimeError as exc:
                 raise InvalidInput([Violation(FIELD, str(exc))]) from None
-        try:
+        with self._authz.auditing(principal, Act.SCHEDULE_RELEASE.value, subject=document_id):
             change = self._record(principal, document_id, release_at)
-        except RuleViolation as exc:
-            self._authz.refused(principal, Act.SCHEDULE_RELEASE.value, str(exc), subject=document_id)
-            raise
         if change.unchanged:
             return ReleaseTimeResult(document_id, change.version, release_at, change.replaced)
         left = self._cancel(change.replaced)

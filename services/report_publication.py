@@ -84,7 +84,7 @@ class ReportPublication:
         self._authz.require(principal, Act.COMPILE_REPORT, subject=f"report:{agency or ''}/{year}")
         report = self._reports.compute(principal, year=year, agency=agency, draft=False)
         with Session(self._engine) as session:
-            earlier = _report_document(session, report)
+            earlier = _report_document(session, report.agency, report.title)
         data = payload(report, issuing_agency=report.agency_name, drafter=drafter or principal.username,
                        today=self._today())  # fmt: skip  # intake checks the drafter holds the drafter role
         if earlier is not None and earlier.state == DocumentState.PUBLISHED.value:  # a correction says what changed
@@ -107,10 +107,8 @@ class ReportPublication:
                 if local_date(agency.created_at).year > year:
                     continue  # not yet on govpub in that year: its report is not this record's to track
                 title = report_title(agency.name, year)
-                published = session.exec(select(Document).where(
-                    Document.agency_id == agency.id, Document.kind == DocumentKind.REPORT.value,
-                    Document.title == title, Document.state == DocumentState.PUBLISHED.value)).first()  # fmt: skip
-                if published is not None:
+                report = _report_document(session, agency.code, title)
+                if report is not None and report.state == DocumentState.PUBLISHED.value:
                     continue
                 due = art49_due(agency.name, year)
                 computed = WorkingDayResult(due, 0, due, provisional=False)  # a fixed day, not counted
@@ -121,8 +119,9 @@ class ReportPublication:
         return found
 
 
-def _report_document(session: Session, report: AnnualReport) -> Document | None:
-    """The document an earlier submission of this report became, if any (withdrawn ones aside)."""
+def _report_document(session: Session, agency: str, title: str) -> Document | None:
+    """The document a submission of the agency's report of that title became, if any (withdrawn ones aside:
+    a submission revises the live one, so there is at most one)."""
     return session.exec(select(Document).join(Agency, col(Agency.id) == col(Document.agency_id)).where(
-        Agency.code == report.agency, Document.kind == DocumentKind.REPORT.value, Document.title == report.title,
+        Agency.code == agency, Document.kind == DocumentKind.REPORT.value, Document.title == title,
         Document.state != DocumentState.WITHDRAWN.value)).first()  # fmt: skip
