@@ -3,18 +3,23 @@
 1. Feed size: the time to publish one approved document into channels that already hold 100 and
    100,000 entries (rows seeded in bulk: documents, publications and feed items; archive pages are
    written once, so only the head page is rebuilt). Prints both medians and their ratio
-   (target ≤ 1.2).
-2. Throughput: approved documents published through the Prefect flow ``publish-document`` (a real
-   Prefect API from prefect_test_harness), through PublicationService alone, and a bare baseline
-   doing the same S3 puts (body, attachment, record, status, 3 channels × 3 feed pages of the same
-   size) and SQL writes (publication, 3 feed items, audit) by hand. Prints docs/s and ratios.
+   (target ≤ 1.2). ``--skip-feed-size`` leaves it out.
+2. Throughput: ``--count`` approved documents published through the Prefect flow
+   ``publish-releases`` (one run taking every release waiting, one task per batch of 50; a real
+   Prefect API from prefect_test_harness), through PublicationService alone (``publish_batch`` in
+   batches of 50, and ``publish`` one by one for comparison), and a bare baseline doing the same S3
+   puts per document (body, attachment, record, status, 3 channels × 3 feed pages of the same size)
+   and SQL writes (publication, 3 feed items, audit) by hand. Prints docs/s and ratios, and the
+   overhead of an empty flow run (async, and sync for comparison) on the same server. Ends with one
+   ``result:`` line (target ratio ≥ 0.5).
 
-    python bench/publish.py [--count 30] [--repeat 7] [--database-url URL]
+    python bench/publish.py [--count 100] [--repeat 7] [--database-url URL] [--skip-feed-size]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import io
 import json
@@ -47,6 +52,7 @@ from storage.seaweed import ManagedSeaweed
 
 TODAY = date(2026, 11, 23)
 PAGE = 50
+BATCH = 50  # releases per batch (the default of GOVPUB_PUBLISH_BATCH_SIZE)
 
 
 class Bench:
@@ -190,42 +196,70 @@ def bare(bench: Bench, count: int) -> float:
     return time.perf_counter() - start
 
 
-def throughput(bench: Bench, count: int, scratch: Path, database_url: str) -> tuple[float, float, float]:
-    docs_service, docs_flow = bench.approved(count), bench.approved(count)
+def _batches(ids: list[str], size: int) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def throughput(bench: Bench, count: int, scratch: Path, database_url: str) -> dict[str, float]:
+    """docs/s of the bare baseline, the service (one by one and in batches), the publish-releases flow;
+    seconds per empty flow run (async and sync), all in one run against the same servers."""
+    singles, docs_service = bench.approved(max(10, count // 4)), bench.approved(count)
     baseline = bare(bench, count)
-    service = sum(bench.time_publish(docs_service))
+    one_by_one = sum(bench.time_publish(singles))
+    start = time.perf_counter()
+    for chunk in _batches(docs_service, BATCH):
+        bench.service.publish_batch(chunk)
+    service = time.perf_counter() - start
     os.environ.update({"GOVPUB_DATA_DIR": str(scratch / "var"), "GOVPUB_DATABASE_URL": database_url,
                        "GOVPUB_STORE_ENDPOINT": bench.store.endpoint_url.removeprefix("http://").rstrip("/"),
                        "GOVPUB_STORE_BUCKET_PREFIX": bench.public.removesuffix("govpub-public"),
-                       "GOVPUB_FEEDS_TAG_AUTHORITY": "bench.example"})  # fmt: skip
+                       "GOVPUB_FEEDS_TAG_AUTHORITY": "bench.example", "GOVPUB_PUBLISH_BATCH_SIZE": str(BATCH)})  # fmt: skip
     from prefect import flow as prefect_flow  # noqa: PLC0415 - slow import
     from prefect.testing.utilities import prefect_test_harness  # noqa: PLC0415
 
-    from flows.publish import publish_document  # noqa: PLC0415
+    from flows.publish import PublishRun, publish_releases  # noqa: PLC0415
 
-    @prefect_flow(name="empty")
-    def empty(document_id: str) -> str:
-        return document_id
+    @prefect_flow(name="empty-async")
+    async def empty_async() -> None:
+        return None
+
+    @prefect_flow(name="empty-sync")
+    def empty_sync() -> None:
+        return None
+
+    async def publish_all() -> PublishRun:
+        return await publish_releases()  # type: ignore[no-any-return]  # the flow returns its State's data
 
     with prefect_test_harness(server_startup_timeout=120):
-        publish_document(docs_flow[0])  # warm-up: composition, first flow run
-        empty(docs_flow[0])
+        warm = bench.approved(2)
+        assert {d for d, _, _ in asyncio.run(publish_all()).published} == set(warm)  # noqa: S101 - composition, first run
+        asyncio.run(empty_async())
+        empty_sync()
+        docs_flow = bench.approved(count)
         start = time.perf_counter()
-        for doc in docs_flow[1:]:
-            publish_document(doc)
+        run = asyncio.run(publish_all())
         flow = time.perf_counter() - start
+        assert {d for d, _, _ in run.published} == set(docs_flow), run.summary()  # noqa: S101
+        runs = 20
         start = time.perf_counter()
-        for doc in docs_flow[1:]:
-            empty(doc)
-        nothing = time.perf_counter() - start
-    return count / baseline, count / service, (count - 1) / flow, (count - 1) / nothing
+        for _ in range(runs):
+            asyncio.run(empty_async())
+        empty_async_s = (time.perf_counter() - start) / runs
+        start = time.perf_counter()
+        for _ in range(runs):
+            empty_sync()
+        empty_sync_s = (time.perf_counter() - start) / runs
+    return {"bare": count / baseline, "one_by_one": len(singles) / one_by_one, "service": count / service,
+            "flow": count / flow, "flow_batches": run.batches, "empty_async_s": empty_async_s,
+            "empty_sync_s": empty_sync_s}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=30)
+    parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--database-url", help="postgresql+psycopg:// URL; each part gets a fresh schema")
+    parser.add_argument("--skip-feed-size", action="store_true", help="measure throughput only")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -262,20 +296,28 @@ def _postgres(url: str, statement: str) -> None:
 
 
 def _report(args: argparse.Namespace, store: S3ObjectStore, scratch: Path, url_for: Any) -> None:  # noqa: ANN401
-    small, large = feed_size(url_for, store, scratch, args.repeat)
-    print(f"publish one document, feeds of 100 entries:     {small * 1000:8.1f} ms (median)")
-    print(f"publish one document, feeds of 100,000 entries: {large * 1000:8.1f} ms (median)")
-    print(f"ratio 100,000 / 100:                            {large / small:8.2f} (target ≤ 1.2)")
+    if not args.skip_feed_size:
+        small, large = feed_size(url_for, store, scratch, args.repeat)
+        print(f"publish one document, feeds of 100 entries:     {small * 1000:8.1f} ms (median)")
+        print(f"publish one document, feeds of 100,000 entries: {large * 1000:8.1f} ms (median)")
+        print(f"ratio 100,000 / 100:                            {large / small:8.2f} (target ≤ 1.2)")
     url = url_for("throughput")
     bench = Bench(url, store, scratch)
-    base, service, flow, empty = throughput(bench, args.count, scratch, url)
-    print(f"bare S3 puts + SQL writes:        {base:8.1f} docs/s")
-    print(f"PublicationService (no Prefect):  {service:8.1f} docs/s  ratio {service / base:.2f}")
-    print(f"publish-document Prefect flow:    {flow:8.1f} docs/s  ratio {flow / base:.2f}")
-    print(f"an empty Prefect flow (overhead): {empty:8.1f} runs/s  (same server, same run)")
+    got = throughput(bench, args.count, scratch, url)
+    base, service, flow = got["bare"], got["service"], got["flow"]
+    print(f"bare S3 puts + SQL writes:                   {base:8.1f} docs/s")
     print(
-        f"result: feed_size_ratio={large / small:.2f} bare_docs_per_s={base:.1f} service_docs_per_s={service:.1f} "
-        f"prefect_docs_per_s={flow:.1f} ratio={flow / base:.2f} empty_flow_runs_per_s={empty:.1f}"
+        f"PublicationService.publish, one by one:      {got['one_by_one']:8.1f} docs/s  ratio {got['one_by_one'] / base:.2f}"
+    )
+    print(f"PublicationService.publish_batch ({BATCH} each): {service:8.1f} docs/s  ratio {service / base:.2f}")
+    print(
+        f"publish-releases Prefect flow ({int(got['flow_batches'])} tasks):  {flow:8.1f} docs/s  ratio {flow / base:.2f}"
+    )
+    print(f"an empty async Prefect flow (overhead):      {got['empty_async_s'] * 1000:8.1f} ms/run  (same server)")
+    print(f"an empty sync Prefect flow (overhead):       {got['empty_sync_s'] * 1000:8.1f} ms/run")
+    print(
+        f"result: prefect_docs_per_s={flow:.1f} bare_docs_per_s={base:.1f} ratio={flow / base:.2f} "
+        f"service_docs_per_s={service:.1f} empty_flow_s={got['empty_async_s']:.3f}"
     )
 
 

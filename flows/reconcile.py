@@ -3,6 +3,8 @@
 Each step's items are handled one by one (services/reconcile_tally.py): an item that raises is
 logged to the flow run's logger with its id and counted, and never stops the other items or the
 later steps.
+- hosts: a flow run a govpub worker took whose worker fell silent (killed, its machine gone): set
+  Scheduled for a live worker, which drives it again from the record (flows/hosts.py);
 - start: a submitted version with no review run (the submitted event was lost): start its review;
 - redrive: a decision recorded but the run still suspended on the old key: resume it; an open
   review whose flow run crashed, failed, was cancelled or deleted: start a new run, which takes over;
@@ -29,21 +31,23 @@ from uuid import UUID
 
 from prefect import State, flow, get_run_logger
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound as PrefectNotFound
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Cancelled, Completed
 
 from disclosure.review import ReviewState
-from flows.runtime import govpub, publication_service, review_service
+from flows.hosts import hand_over, host_of, hosted_runs, live_workers
+from flows.runtime import govpub, publication_batch_size, publication_service, review_service
 from services.application_follow import Following
 from services.facade import Govpub
 from services.principal import system
-from services.publication import PublicationService
+from services.publication import BatchOutcome, PublicationService
 from services.reconcile_tally import ItemOutcome, ReconcileReport, StepCount, Tally
 from services.reconciling import OpenRun, ReviewSnapshot, VoidedRun, review_snapshot
-from services.review_service import ReviewService
+from services.review_service import ReviewService, same_wait
+from services.settings import load_settings
 
 REVIEW_DEPLOYMENT = "review-document/review-document"
 FOLLOW_DEPLOYMENT = "follow-application/follow-application"
@@ -85,6 +89,9 @@ def reconcile_reviews(grace_minutes: float = 2.0) -> State[ReconcileReport]:
     snapshots = tally.listed("record", lambda: [review_snapshot(review_service().engine, submitted_before=cutoff)],
                              what="(reviews in the database)")  # fmt: skip
     snapshot = snapshots[0] if snapshots else ReviewSnapshot()
+    with get_client(sync_client=True) as client:
+        lost = tally.listed("hosts", partial(_runs_of_lost_workers, client), what="(runs of lost workers)")
+        tally.each("hosts", lost, partial(_hand_over, client, report), name=lambda run: f"flow run {run.id}")
     tally.each("start", snapshot.unstarted, partial(_start, report), name=lambda item: f"{item[0]} v{item[1]}")
     with get_client(sync_client=True) as client:
         tally.each("redrive", snapshot.open, partial(_redrive_one, client, report),
@@ -123,18 +130,14 @@ def redrive_publication(publisher: PublicationService, tally: Tally) -> None:
     one item: one failure does not stop the others."""
     report = tally.report
 
-    def publish(root: str) -> ItemOutcome:
-        try:
-            outcome = publisher.publish(root, push=False)
-        except Exception:  # recorded on the release; the next round tries again
-            report.publish_failed.append(root)
-            raise
-        if outcome.published:
-            report.published.append(root)
-        return HANDLED
-
     roots = tally.listed("publish", publisher.pending_roots, what="(releases waiting)")
-    tally.each("publish", roots, publish, name=str)
+    size = publication_batch_size()
+    for start in range(0, len(roots), size):  # in batches: each release on its own, head pages once per batch
+        chunk = roots[start : start + size]
+        batches = tally.listed("publish", partial(lambda c: [publisher.publish_batch(c, push=False)], chunk),
+                               what=f"(a batch of {len(chunk)} releases)")  # fmt: skip
+        if batches:
+            tally.each("publish", chunk, partial(_published, report, batches[0]), name=str)
 
     def finish_withdrawals() -> None:
         report.withdrawals_finished.extend(publisher.leftover_withdrawn_copies())
@@ -154,6 +157,30 @@ def redrive_publication(publisher: PublicationService, tally: Tally) -> None:
     }  # fmt: skip
     for name, step in steps.items():
         tally.one(name, name, partial(_done, step))
+
+
+def _runs_of_lost_workers(client: SyncPrefectClient) -> list[FlowRun]:
+    """Runs a govpub worker took and still holds (paused, running, pending) whose worker is silent."""
+    settings = load_settings().prefect
+    live = live_workers(client, settings.work_pool, heartbeat_seconds=settings.worker_heartbeat_seconds)
+    return [run for run in hosted_runs(client, settings.work_pool) if host_of(run) not in live]
+
+
+def _hand_over(client: SyncPrefectClient, report: ReconcileReport, run: FlowRun) -> ItemOutcome:
+    hand_over(client, run.id, f"its worker {host_of(run)} fell silent")
+    report.rehosted.append(str(run.id))
+    return HANDLED
+
+
+def _published(report: ReconcileReport, batch: BatchOutcome, root: str) -> ItemOutcome:
+    """One release of a re-drive batch: its failure (recorded on the release, tried again next round) raised."""
+    outcome = batch.outcomes.get(root)
+    if outcome is not None and outcome.error is not None:
+        report.publish_failed.append(root)
+        raise outcome.error
+    if outcome is not None and outcome.published:
+        report.published.append(root)
+    return HANDLED
 
 
 def _done(step: Callable[[], None]) -> ItemOutcome:
@@ -198,7 +225,7 @@ def _redrive_one(client: SyncPrefectClient, report: ReconcileReport, run: OpenRu
         report.restarted.append(run.document_id)
         return HANDLED
     pause_key = state.state_details.pause_key if state.is_paused() else None
-    if not pause_key or pause_key == view.suspend_key:
+    if not pause_key or same_wait(pause_key, view.suspend_key):
         return HANDLED
     last = run.last
     payload: dict[str, object] | None = None

@@ -56,6 +56,16 @@ def forget() -> None:
     EventsWorker.drain_all(timeout=10, at_exit=False)
 
 
+def review_window_seconds() -> float:
+    """How long one review level waits before the flow logs that it still waits (the pause's timeout)."""
+    return load_settings().review.window_days * 86_400
+
+
+def publication_batch_size() -> int:
+    """Releases one task of the publish-releases flow publishes at once (``publish.batch_size``)."""
+    return _app().settings.publish.batch_size
+
+
 def ui_decisions_allowed() -> bool:
     """Whether decisions typed into the Prefect UI are accepted (checked by the same rules)."""
     return load_settings().review.ui_decisions

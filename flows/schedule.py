@@ -52,10 +52,12 @@ class PrefectScheduler:
 
 
 def _scheduled_run(document_id: str, at: datetime, key: str) -> FlowRun:
-    """Create (or, for a key used before, find) the run; never a subflow of the caller."""
+    """Create (or, for a key used before, find) the run; never a subflow of the caller. Synchronous
+    even when called from a thread of an async flow run (whose copied context would make Prefect
+    hand back a coroutine)."""
     run = run_deployment(PUBLISH_DEPLOYMENT, parameters={"document_id": document_id}, scheduled_time=at,
-                         timeout=0, idempotency_key=key, as_subflow=False)  # fmt: skip
-    return cast("FlowRun", run)  # called from synchronous code: the FlowRun itself, not a coroutine
+                         timeout=0, idempotency_key=key, as_subflow=False, _sync=True)  # type: ignore[call-arg]  # fmt: skip
+    return cast("FlowRun", run)  # the FlowRun itself, not a coroutine
 
 
 def _first_line(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ from govpub import (
     cli_application_transfer,  # noqa: F401 - registers transfer-proactive on applications_app
     cli_applications,
     cli_users,
+    cli_worker,
 )
 from govpub.cli_common import err, handled, left_for_reconciler, open_govpub, out, resume_on_prefect
 from govpub.cli_report import report_app
@@ -49,6 +50,7 @@ app.add_typer(cli_users.users_app, name="users")
 app.add_typer(cli_applications.applications_app, name="applications")
 app.add_typer(report_app, name="report")
 app.add_typer(publish_app, name="publish")
+app.command("worker")(cli_worker.worker)
 app.registered_commands += cli_admin.housekeeping.registered_commands + cli_users.session_commands.registered_commands
 _handled = handled
 

@@ -39,14 +39,14 @@ class Plan:
 
 
 def _suspended_on(view: RunView) -> bool:
-    """Whether the flow run is waiting (suspended) on the run's current key."""
+    """Whether the flow run is waiting (paused) on the run's current key."""
     from prefect.client.orchestration import get_client  # noqa: PLC0415
 
     if view.flow_run_id is None:
         return False
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(UUID(view.flow_run_id)).state
-    return bool(state and state.is_paused() and state.state_details.pause_key == view.suspend_key)
+    return bool(state and state.is_paused() and view.waits_on(state.state_details.pause_key or ""))
 
 
 def credentials(govpub: Govpub, usernames: list[str]) -> dict[str, Principal]:

@@ -64,6 +64,7 @@ def prefect_env(settings: Settings, api_url: str) -> dict[str, str]:
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "results"),
         "PREFECT_WORKER_QUERY_SECONDS": str(settings.prefect.worker_poll_seconds),
         "PREFECT_WORKER_PREFETCH_SECONDS": "2",
+        "PREFECT_WORKER_HEARTBEAT_SECONDS": str(settings.prefect.worker_heartbeat_seconds),
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "GOVPUB_DATA_DIR": str(settings.data_dir.resolve()),
     }
@@ -125,8 +126,7 @@ class Stack:
             (home / "api.json").write_text(json.dumps({"url": self.api_url, "pid": os.getpid()}))
         env.update(prefect_env(self.settings, self.api_url))
         self._deploy(env)
-        self._spawn("worker", [_bin("prefect"), "worker", "start", "--pool", self.settings.prefect.work_pool,
-                               "--type", "process"], env)  # fmt: skip
+        self._spawn("worker", [_bin("govpub"), "worker"], env)
         return self.api_url
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
@@ -149,11 +149,14 @@ class Stack:
         spec = resources.files("govpub").joinpath("prefect.yaml").read_text("utf-8")
         target = prefect_dir(self.settings) / "prefect.yaml"
         target.write_text(spec.replace("{{ work_pool }}", self.settings.prefect.work_pool))
-        steps = [
-            [_bin("prefect"), "work-pool", "create", self.settings.prefect.work_pool, "--type", "process",
-             "--overwrite"],
-            [_bin("prefect"), "--no-prompt", "deploy", "--all", "--prefect-file", str(target)],
-        ]  # fmt: skip
+        from flows.worker import ensure_pool  # noqa: PLC0415 - imports prefect
+
+        try:
+            ensure_pool(self.api_url, self.settings.prefect.work_pool)
+        except Exception as exc:  # Prefect raises httpx errors
+            self.stop()
+            raise ServiceUnavailable(f"the work pool could not be created: {str(exc).splitlines()[0][:200]}") from exc
+        steps = [[_bin("prefect"), "--no-prompt", "deploy", "--all", "--prefect-file", str(target)]]
         for step in steps:
             done = subprocess.run(step, env=env, cwd=target.parent, capture_output=True, text=True,
                                   check=False, timeout=300)  # fmt: skip

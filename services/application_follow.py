@@ -49,6 +49,11 @@ class FollowedRun:
     application_id: int
     flow_run_id: str | None
 
+    def waits_on(self, pause_key: str) -> bool:
+        """Any wait of the follower: a resume only makes it read the case again."""
+        del pause_key
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class Following:

@@ -1,92 +1,49 @@
 """Publication: approved 主动公开 versions become immutable public copies, feed entries and pushes.
 
-A policy and its interpretations go out as one release (a row): numbers are issued first, then
-the public copies and status records are written through the PublicWriter (which checks the
-review record) with no transaction open, then one transaction records publications, states, feed
-items and deliveries; feed pages are written after it. A failure on the way is
-recorded on the release (failed, or partial when some copies were written) and re-driven; running
-``publish`` again publishes once. A version whose release time (定时发布) is ahead of the clock is
-never part of a release: publishing it is a no-op reported as "embargoed until …".
+A policy and its interpretations go out as one release (a row). Releases are published in batches
+(``publish_batch``; ``publish`` is a batch of one): each release is planned and numbered in its own
+transaction (``publication_plan``), its public copies and status records are written through the
+PublicWriter (which checks the review record) with no transaction open (``publication_copies``),
+then one transaction records every written release of the batch (``publication_record``); the head
+pages the batch touched are rebuilt once, and its deliveries sent once, after it. One bad release
+fails alone: its failure is recorded on it (failed, or partial when some copies were written) and it
+is re-driven; the others go on. Publishing again publishes once. A version whose release time
+(定时发布) is ahead of the clock is never part of a release: publishing it is a no-op reported as
+"embargoed until …".
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from disclosure.attributes import DisclosureAttribute
 from disclosure.calendar import WorkingCalendar
-from disclosure.publication import (
-    Deadline,
-    FeedAction,
-    ItemFacts,
-    ReleaseMode,
-    ReleaseState,
-    Validity,
-    format_index_number,
-    plan_release,
-    public_prefix,
-)
-from disclosure.release_time import embargoed_until
-from disclosure.states import DocumentState, check_transition
-from feeds.channels import map_urls, relative_to
+from disclosure.errors import GovpubError
+from disclosure.publication import Deadline, ReleaseState, Validity
 from feeds.pages import FeedSite
 from feeds.push import Pusher
-from feeds.sanitize import public_html
 from services.aftercare import Aftercare
 from services.audit_log import AuditLog
-from services.catalogue import index_publication
-from services.deadline_watch import DeadlineWatch, requires_interpretation
-from services.extract.text import served_media_type
+from services.deadline_watch import DeadlineWatch
 from services.feed_log import FeedLog
-from services.public_records import SHANGHAI, Member, PublicRecords, last_publication, version_row
+from services.public_records import PublicRecords
+from services.publication_copies import CopyWriter
+from services.publication_outcome import BatchOutcome, PublishOutcome
+from services.publication_plan import PlannedRelease, ReleasePlanner
+from services.publication_record import ReleaseRecorder, Written
 from services.review_service import EventSink
-from storage.db import read_scope, session_scope
-from storage.models import (
-    Agency,
-    Document,
-    DocumentVersion,
-    FeedChannel,
-    IndexSerial,
-    Publication,
-    Release,
-    aware,
-    utcnow,
-)
+from storage.models import FeedChannel, utcnow
 from storage.objectstore import ObjectStore
-from storage.public import ClearedObject, PublicWriter, clear_for_public
-from storage.repository.audit import append_event
-from storage.repository.documents import get_document, list_attachments
+from storage.public import PublicWriter
 
+__all__ = ["BatchOutcome", "PublicationService", "PublishOutcome"]
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Copy:
-    """What a member's public copy holds: its metadata record, its sanitised body, its status record."""
-
-    record: dict[str, Any]
-    body_html: str
-    status: ClearedObject
-
-
-@dataclass
-class PublishOutcome:
-    """What one publish call did."""
-
-    root_id: str
-    state: str  # published, held, embargoed, failed, partial, nothing
-    published: list[tuple[str, int, str]] = field(default_factory=list)  # (document, version, 索引号)
-    reason: str = ""
-    left_for_reconciler: str = ""  # what could not be done now (a backing service down): re-driven
-    embargoed_until: datetime | None = None  # the next release time of an approved item of this release
+WRITERS = 4  # releases of a batch whose copies are written at once
 
 
 class PublicationService:
@@ -112,7 +69,6 @@ class PublicationService:
         self._clock = clock  # release times (定时发布) are compared with it
         self.audit_log = audit_log  # signed checkpoints after each public act, when configured
         self._store = store
-        self._private = private_bucket
         self._writer = PublicWriter(store, public_bucket)
         self._events = events
         self.pusher = Pusher(engine, secrets=_secret, timeout=webhook_timeout, max_attempts=max_attempts, clock=clock)
@@ -121,34 +77,93 @@ class PublicationService:
         self._aftercare = Aftercare(engine=engine, store=store, writer=self._writer, records=self._records,
                                     log=self._log, events=events)  # fmt: skip
         self._watch = DeadlineWatch(engine=engine, calendar=calendar, today=today, events=events)
+        self.planner = ReleasePlanner(engine, clock)
+        self.copies = CopyWriter(engine=engine, store=store, private_bucket=private_bucket, writer=self._writer,
+                                 records=self._records, log=self._log, clock=clock)  # fmt: skip
+        self.recorder = ReleaseRecorder(engine=engine, records=self._records, log=self._log, emit=self._emit)
 
     @property
     def engine(self) -> Engine:
         """The database engine."""
         return self._engine
 
+    def _emit(self, event: str, document_id: str, version: int, payload: dict[str, object]) -> None:
+        self._events.emit(event, document_id=document_id, version=version, payload=payload)
+
     # -- publish -----------------------------------------------------------------------------
     def publish(self, document_id: str, *, actor: str = "system", push: bool = True) -> PublishOutcome:
-        """Publish what the document's release allows now (idempotent)."""
-        prepared = self._prepare(document_id, actor)
-        if isinstance(prepared, PublishOutcome):
-            return prepared
-        release_id, root_id, members, later = prepared
-        written: list[str] = []
-        copies: dict[str, _Copy] = {}
-        try:
-            for member in members:
-                copies[member.document_id] = self._write_copy(member, members, written)
-            for copy in copies.values():  # each status record names its copy, written just before
-                self._writer.write_cleared(copy.status)
-            outcome, channels, deliveries = self._record(release_id, root_id, members, copies, actor)
-        except Exception as exc:
-            self._mark_failed(release_id, written, exc)
-            raise
-        outcome.left_for_reconciler = self._log.after_change(channels, deliveries if push else None) or ""
-        outcome.embargoed_until = later
-        self._checkpoint()
+        """Publish what the document's release allows now (idempotent); a batch of one. A failure is
+        recorded on the release and raised."""
+        outcome = self.publish_batch([document_id], actor=actor, push=push).outcomes[document_id]
+        if outcome.error is not None:
+            raise outcome.error
         return outcome
+
+    def publish_batch(self, document_ids: Sequence[str], *, actor: str = "system", push: bool = True) -> BatchOutcome:
+        """Publish what each document's release allows now (idempotent), each release on its own:
+        planned in its own transaction, its copies written, then all recorded together; head pages
+        rebuilt and deliveries sent once for the batch. A release that fails is recorded (failed or
+        partial) and reported in its outcome; the others go on."""
+        batch = BatchOutcome()
+        planned, asked = self._plan(document_ids, actor, batch)
+        ready, failed = self._write(planned)
+        recorded = self.recorder.record(ready, actor)
+        if recorded.channels or recorded.deliveries:
+            batch.left_for_reconciler = (
+                self._log.after_change(recorded.channels, recorded.deliveries if push else None) or ""
+            )
+        batch.channels = recorded.channels
+        for release_id, outcome in (failed | recorded.outcomes).items():
+            if outcome.state == ReleaseState.PUBLISHED.value:
+                outcome.left_for_reconciler = batch.left_for_reconciler
+            for document_id in asked[release_id]:
+                batch.outcomes[document_id] = outcome
+        if any(outcome.published for outcome in recorded.outcomes.values()):
+            self._checkpoint()
+        return batch
+
+    def _plan(
+        self, document_ids: Sequence[str], actor: str, batch: BatchOutcome
+    ) -> tuple[dict[int, PlannedRelease], dict[int, list[str]]]:
+        """Each document's release planned on its own: the releases to write, and the documents asked
+        for that each carries; a document with nothing to write gets its outcome in ``batch`` now."""
+        planned: dict[int, PlannedRelease] = {}
+        asked: dict[int, list[str]] = {}
+        for document_id in dict.fromkeys(document_ids):
+            try:
+                prepared = self.planner.prepare(document_id, actor)
+            except Exception as exc:  # noqa: BLE001 - the item's outcome (``publish`` raises it); the rest go on
+                _log_failure("planning the release of %s failed: %s", document_id, exc)
+                batch.outcomes[document_id] = PublishOutcome(document_id, ReleaseState.FAILED.value,
+                                                             reason=str(exc)[:500], error=exc)  # fmt: skip
+                continue
+            if isinstance(prepared, PublishOutcome):
+                batch.outcomes[document_id] = prepared
+                continue
+            planned.setdefault(prepared.release_id, prepared)
+            asked.setdefault(prepared.release_id, []).append(document_id)
+        return planned, asked
+
+    def _write(self, planned: dict[int, PlannedRelease]) -> tuple[list[Written], dict[int, PublishOutcome]]:
+        """Each release's copies and status records, no transaction open, a few releases at once (the
+        requests are the store's round trips): those written, those failed."""
+        with ThreadPoolExecutor(max_workers=max(1, min(WRITERS, len(planned)))) as pool:
+            done = list(pool.map(self._write_one, planned.values()))
+        ready = [item for item in done if isinstance(item, Written)]
+        failed = {outcome_id: item for outcome_id, item in zip(planned, done, strict=True)
+                  if isinstance(item, PublishOutcome)}  # fmt: skip
+        return ready, failed
+
+    def _write_one(self, plan: PlannedRelease) -> Written | PublishOutcome:
+        written: list[str] = []
+        try:
+            copies = self.copies.write_release(plan.members, written)
+        except Exception as exc:  # noqa: BLE001 - recorded on the release (failed or partial), re-driven
+            _log_failure("writing the release of %s failed: %s", plan.root_id, exc)
+            self.recorder.mark_failed(plan.release_id, written, exc)
+            state = ReleaseState.PARTIAL if written else ReleaseState.FAILED
+            return PublishOutcome(plan.root_id, state.value, reason=str(exc)[:500], error=exc)
+        return Written(plan, copies, written)
 
     def _checkpoint(self) -> None:
         if self.audit_log is not None:
@@ -158,250 +173,6 @@ class PublicationService:
         """The reconciler's audit checkpoint: when the log grew and the last one is older than the interval."""
         if self.audit_log is not None:
             self.audit_log.checkpoint(force=False)
-
-    def _prepare(self, document_id: str, actor: str) -> PublishOutcome | tuple[int, str, list[Member], datetime | None]:
-        with session_scope(self._engine) as session:
-            document = get_document(session=session, document_id=document_id)
-            root_id = document.interprets_id or document.id
-            root = session.exec(
-                select(Document)
-                .where(Document.id == root_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).one()
-            agency = session.get(Agency, root.agency_id)
-            assert agency is not None  # noqa: S101 - foreign key
-            interpretations = list(session.exec(  # read after the lock, refreshed: another publisher may have
-                select(Document).where(Document.interprets_id == root_id)  # issued numbers meanwhile
-                .execution_options(populate_existing=True)))  # fmt: skip
-            now = self._clock()
-            plan = plan_release(
-                self._facts(session, root, now),
-                [self._facts(session, i, now) for i in interpretations],
-                interpretation_required=requires_interpretation(session, root),
-                mode=ReleaseMode(agency.interpretation_release),
-            )
-            if not plan.members:
-                if plan.waiting_for_interpretation:
-                    self._note_hold(session, root, plan.reason, actor)
-                state = (
-                    "held" if plan.waiting_for_interpretation else "embargoed" if plan.embargoed_until else "nothing"
-                )
-                return PublishOutcome(root_id, state, reason=plan.reason, embargoed_until=plan.embargoed_until)
-            key = f"{root_id}:" + ",".join(f"{d}@{v}" for d, v in plan.members)
-            release = session.exec(select(Release).where(Release.key == key)).first()
-            if release is None:
-                release = Release(
-                    root_id=root_id, key=key, members=[list(m) for m in plan.members], state=ReleaseState.PENDING.value
-                )
-                session.add(release)
-                session.flush()
-            elif ReleaseState(release.state) is ReleaseState.PUBLISHED:
-                return PublishOutcome(root_id, "nothing", reason="already published")
-            members = []
-            for doc_id, version in plan.members:
-                item = root if doc_id == root_id else next(i for i in interpretations if i.id == doc_id)
-                if item.index_number is None:
-                    item.index_number = self._issue_index_number(session, agency)
-                    session.add(item)
-                    append_event(
-                        session=session,
-                        actor=actor,
-                        action="index_number.issued",
-                        entity_type="document",
-                        entity_id=item.id,
-                        after={"index_number": item.index_number},
-                    )
-                corrected = last_publication(session, doc_id) is not None
-                members.append(Member(doc_id, version, item.index_number, corrected))
-            assert release.id is not None  # noqa: S101 - flushed
-            return release.id, root_id, members, plan.embargoed_until
-
-    @staticmethod
-    def _facts(session: Session, document: Document, now: datetime) -> ItemFacts:
-        last = last_publication(session, document.id)
-        release_at = version_row(session, document.id, document.current_version).release_at
-        return ItemFacts(document.id, DocumentState(document.state), DisclosureAttribute(document.attribute),
-                         document.current_version, last.version if last else None,
-                         embargoed_until(aware(release_at) if release_at else None, now))  # fmt: skip
-
-    def _note_hold(self, session: Session, root: Document, reason: str, actor: str) -> None:
-        key = f"{root.id}:held@{root.current_version}"
-        if session.exec(select(Release).where(Release.key == key)).first() is None:
-            session.add(Release(root_id=root.id, key=key, members=[], state="held", error=reason))
-            append_event(
-                session=session,
-                actor=actor,
-                action="publication.held",
-                entity_type="document",
-                entity_id=root.id,
-                after={"version": root.current_version},
-                reason=reason,
-            )
-
-    @staticmethod
-    def _issue_index_number(session: Session, agency: Agency) -> str:
-        year = datetime.now(SHANGHAI).year
-        assert agency.id is not None  # noqa: S101
-        serial = session.exec(
-            select(IndexSerial)
-            .where(IndexSerial.agency_id == agency.id, IndexSerial.year == year)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).first()
-        if serial is None:
-            serial = IndexSerial(agency_id=agency.id, year=year, last=0)
-        serial.last += 1
-        session.add(serial)
-        session.flush()
-        return format_index_number(
-            agency.index_template, org_code=agency.org_code, agency=agency.code, year=year, serial=serial.last
-        )
-
-    def _write_copy(self, member: Member, members: list[Member], written: list[str]) -> _Copy:
-        """Write one member's public copy (body, attachments, metadata) through the gate.
-
-        Keys written are appended to ``written`` as they go (a failure half way is recorded with them).
-        """
-        with read_scope(self._engine) as session:
-            clearance = clear_for_public(session=session, document_id=member.document_id, version=member.version,
-                                         now=self._clock())  # fmt: skip
-            record = self._records.record_for(session, member, members)
-            version = version_row(session, member.document_id, member.version)
-            attachments = list_attachments(session=session, version_id=version.id or 0)
-            status = self._writer.status_for(clearance, self._log.status_json(
-                get_document(session=session, document_id=member.document_id), member.version))  # fmt: skip
-        submission = version.submission
-        body_html = public_html(submission["body"], submission.get("body_format", "text"))
-        written.append(
-            self._writer.put_document_object(
-                clearance, "body.html", body_html.encode("utf-8"), content_type="text/html; charset=utf-8"
-            )
-        )
-        for attachment in attachments:
-            data = self._store.get(self._private, attachment.object_key)
-            written.append(
-                self._writer.put_document_object(
-                    clearance,
-                    f"attachments/{attachment.file_name}",
-                    data,
-                    content_type=served_media_type(attachment.media_type, data),  # text with its charset
-                    sha256=attachment.sha256,
-                )
-            )
-        metadata_key = clearance.prefix() + "metadata.json"
-        if self._store.stat(self._writer.bucket, metadata_key) is not None:
-            # an earlier attempt's record stands: public copies are never overwritten
-            return _Copy(json.loads(self._store.get(self._writer.bucket, metadata_key)), body_html, status)
-        local = map_urls(record, lambda ref: relative_to(ref, metadata_key))  # stays true wherever it is served
-        encoded = json.dumps(local, ensure_ascii=False, indent=2).encode("utf-8")
-        written.append(
-            self._writer.put_document_object(
-                clearance, "metadata.json", encoded, content_type="application/json; charset=utf-8"
-            )
-        )
-        return _Copy(record, body_html, status)
-
-    def _record(
-        self, release_id: int, root_id: str, members: list[Member], copies: dict[str, _Copy], actor: str
-    ) -> tuple[PublishOutcome, set[str], set[str]]:
-        """One transaction: publications, states, feed items, deliveries, the release done."""
-        channels: set[str] = set()
-        deliveries: set[str] = set()
-        events: list[tuple[str, str, int, dict[str, Any]]] = []
-        outcome = PublishOutcome(root_id, ReleaseState.PUBLISHED.value)
-        with session_scope(self._engine) as session:
-            release = session.exec(
-                select(Release)
-                .where(Release.id == release_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).one()
-            if ReleaseState(release.state) is ReleaseState.PUBLISHED:
-                return PublishOutcome(root_id, "nothing", reason="already published"), set(), set()
-            for member in members:
-                record = copies[member.document_id].record
-                document = get_document(session=session, document_id=member.document_id)
-                version = version_row(session, member.document_id, member.version)
-                publication = Publication(
-                    document_id=member.document_id,
-                    version=member.version,
-                    index_number=member.index_number,
-                    release_id=release_id,
-                    public_prefix=public_prefix(member.index_number, member.version),
-                    content_sha256=version.content_sha256,
-                    record=record,
-                    change_note=record.get("change_note") or "",
-                )
-                session.add(publication)
-                before = {"state": document.state}
-                check_transition(DocumentState(document.state), DocumentState.PUBLISHED)
-                document.state, document.updated_at = DocumentState.PUBLISHED.value, utcnow()
-                session.add(document)
-                action = "document.corrected" if member.corrected else "document.published"
-                event = f"govpub.{action}"
-                append_event(
-                    session=session,
-                    actor=actor,
-                    action=action,
-                    entity_type="document",
-                    entity_id=document.id,
-                    before=before,
-                    after={
-                        "state": document.state,
-                        "version": member.version,
-                        "index_number": member.index_number,
-                        "content_sha256": version.content_sha256,
-                    },
-                    reason=record.get("change_note"),
-                )
-                session.flush()
-                index_publication(session, publication, copies[member.document_id].body_html)  # the catalogue
-                feed_action = FeedAction.CORRECT if member.corrected else FeedAction.PUBLISH
-                entry = self._records.entry(
-                    session, document, record, feed_action, content_html=copies[member.document_id].body_html
-                )
-                channels |= self._log.append(
-                    session,
-                    document,
-                    member.version,
-                    feed_action,
-                    entry,
-                    deliveries=deliveries,
-                    event=event,
-                )
-                events.append((event, document.id, member.version, {"index_number": member.index_number}))
-                outcome.published.append((member.document_id, member.version, member.index_number))
-            if root_id not in {m.document_id for m in members}:
-                channels |= self._log.refresh_related(session, root_id, deliveries)
-            release.state, release.updated_at, release.error = ReleaseState.PUBLISHED.value, utcnow(), ""
-            release.attempts += 1
-            session.add(release)
-        for name, doc_id, version_number, payload in events:
-            self._events.emit(name, document_id=doc_id, version=version_number, payload=payload)
-        return outcome, channels, deliveries
-
-    def _mark_failed(self, release_id: int, written: list[str], exc: BaseException) -> None:
-        try:
-            with session_scope(self._engine) as session:
-                release = session.exec(select(Release).where(Release.id == release_id)).one()
-                if ReleaseState(release.state) is ReleaseState.PUBLISHED:
-                    return
-                release.state = (ReleaseState.PARTIAL if written else ReleaseState.FAILED).value
-                release.written = sorted(set(release.written) | set(written))
-                release.error, release.attempts, release.updated_at = str(exc)[:2000], release.attempts + 1, utcnow()
-                session.add(release)
-                append_event(
-                    session=session,
-                    actor="system",
-                    action=f"publication.{release.state}",
-                    entity_type="document",
-                    entity_id=release.root_id,
-                    after={"release": release.key, "written": len(release.written)},
-                    reason=str(exc)[:500],
-                )
-        except Exception:
-            logger.exception("could not record the failed release %s", release_id)
 
     # -- delegated: after publication, feeds, deadlines -----------------------------------------
     def withdraw(self, document_id: str, *, actor: str, reason: str) -> str | None:
@@ -442,23 +213,24 @@ class PublicationService:
     def pending_roots(self) -> list[str]:
         """Documents with something to publish: approved 主动公开 items whose release time (if any) has
         come, and failed or partial releases."""
-        now = self._clock()
-        with read_scope(self._engine) as session:
-            approved = [document_id for document_id, release_at in session.exec(
-                select(Document.id, DocumentVersion.release_at)
-                .join(DocumentVersion, (col(DocumentVersion.document_id) == Document.id)
-                      & (col(DocumentVersion.number) == Document.current_version))
-                .where(Document.state == DocumentState.APPROVED.value,
-                       Document.attribute == DisclosureAttribute.PROACTIVE.value)
-            ) if embargoed_until(aware(release_at) if release_at else None, now) is None]  # fmt: skip
-            failed = session.exec(
-                select(Release.root_id).where(
-                    col(Release.state).in_(
-                        [ReleaseState.FAILED.value, ReleaseState.PARTIAL.value, ReleaseState.PENDING.value]
-                    )
-                )
-            )
-            return sorted(set(approved) | set(failed))
+        return self.planner.pending()
+
+    def waiting_releases(self) -> list[str]:
+        """Every release waiting (one document each, its root): what ``pending_roots`` lists, an
+        interpretation under its policy; what the publish-releases flow publishes in batches."""
+        return self.planner.waiting_roots()
+
+    def unscheduled_embargoes(self) -> list[str]:
+        """Approved documents whose release time is ahead and no run is recorded to wait for it."""
+        return self.planner.unscheduled_embargoes()
+
+
+def _log_failure(message: str, document_id: str, exc: Exception) -> None:
+    """A refusal govpub raised on purpose is one line; anything else comes with its traceback."""
+    if isinstance(exc, GovpubError):
+        logger.info(message, document_id, exc, extra={"document_id": document_id})
+    else:
+        logger.error(message, document_id, exc, exc_info=exc, extra={"document_id": document_id})
 
 
 def _secret(session: Session, channel: str) -> str | None:

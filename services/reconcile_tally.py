@@ -46,6 +46,7 @@ class ReconcileReport:
     resumed: list[str] = field(default_factory=list)
     restarted: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    rehosted: list[str] = field(default_factory=list)  # flow runs of a lost worker handed to another (ids)
     retried: list[str] = field(default_factory=list)  # parked reviews whose inputs changed, started again
     needs_attention: list[str] = field(default_factory=list)  # parked reviews left as they are
     published: list[str] = field(default_factory=list)

@@ -93,6 +93,18 @@ class RunView:
         kind = "referral" if self.state is ReviewState.REFERRED else "review"
         return f"{kind}-{self.document_id}-{self.version}-{self.position}-{self.attempt}"
 
+    def waits_on(self, pause_key: str) -> bool:
+        """Whether a run paused under ``pause_key`` waits for this level and attempt."""
+        return same_wait(pause_key, self.suspend_key)
+
+
+WAIT_AGAIN = "-w"  # a key waited on again takes <key>-w<n> (Prefect refuses a pause key twice)
+
+
+def same_wait(pause_key: str, suspend_key: str) -> bool:
+    """Whether a run paused under ``pause_key`` waits for the level and attempt of ``suspend_key``."""
+    return pause_key == suspend_key or pause_key.startswith(suspend_key + WAIT_AGAIN)
+
 
 def _view(run: ReviewRun) -> RunView:
     levels = tuple(Level(lv["name"], lv.get("time_limit_days")) for lv in run.levels)
@@ -225,8 +237,12 @@ class ReviewService:
             return _view(run) if run else None
 
     # -- decisions ---------------------------------------------------------------------------
-    def decide(self, document_id: str, request: DecisionRequest, *, via: str) -> RunView:
-        """Check the rules and record a decision; raise RuleViolation naming the rule broken."""
+    def decide(
+        self, document_id: str, request: DecisionRequest, *, via: str, then: Callable[[RunView], None] | None = None
+    ) -> RunView:
+        """Check the rules and record a decision; raise RuleViolation naming the rule broken. ``then`` runs
+        once it is committed and before its events are emitted (the doors resume the waiting run there:
+        the event's automations, a publication, would otherwise make that resume wait on the server)."""
         events: list[tuple[str, dict[str, Any]]] = []
         with session_scope(self._engine) as session:
             document = get_document(session=session, document_id=document_id)
@@ -278,8 +294,12 @@ class ReviewService:
                 events.append((event, detail))
             session.add(run)
             view = _view(run)
-        for name, payload in events:
-            self._events.emit(name, document_id=document_id, version=view.version, payload=payload)
+        try:
+            if then is not None:
+                then(view)
+        finally:  # announced after ``then`` (the waiting run resumed first), and whatever it raised
+            for name, payload in events:
+                self._events.emit(name, document_id=document_id, version=view.version, payload=payload)
         return view
 
     def refuse(self, view: RunView, *, reviewer: str, reason: str) -> RunView:

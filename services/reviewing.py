@@ -31,6 +31,10 @@ class WaitingRun(Protocol):
     def flow_run_id(self) -> str | None:
         """The flow run waiting, if one is attached."""
 
+    def waits_on(self, pause_key: str) -> bool:
+        """Whether a run paused under ``pause_key`` waits for this act (a resume meant for an earlier wait,
+        retried after the run moved on, must not wake the next one)."""
+
 
 class Resumer(Protocol):
     """Resumes the flow run waiting for a review or following an application (Prefect's, in flows/resume.py)."""
@@ -47,8 +51,10 @@ def no_resume(view: WaitingRun, run_input: dict[str, Any]) -> None:
 def decide(service: ReviewService, document_id: str, request: DecisionRequest, *, via: str, resume: Resumer) -> RunView:
     """Record the decision (rules checked) and resume the suspended run with the same input."""
     before = service.current(document_id)
-    view = service.decide(document_id, request, via=via)
-    if before is not None and before.flow_run_id:
+
+    def resume_waiting(_: RunView) -> None:
+        if before is None or not before.flow_run_id:
+            return
         # Recorded already: the run sees the record moved on and continues; the token is not needed.
         payload: dict[str, Any] = {"decision": request.decision.value, "token": "", "comment": request.comment}
         if request.confirmed_attribute is not None:
@@ -58,7 +64,8 @@ def decide(service: ReviewService, document_id: str, request: DecisionRequest, *
         if request.acknowledge_unscreened:
             payload["acknowledge_unscreened"] = True
         resume(before, payload)
-    return view
+
+    return service.decide(document_id, request, via=via, then=resume_waiting)
 
 
 def resolve(

@@ -83,12 +83,33 @@ class PrefectSettings(BaseModel):
     )
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for the server")
     worker_poll_seconds: float = Field(
-        default=2.0, gt=0, description="how often the worker looks for runs to start or resume"
+        default=2.0, gt=0, description="how often the worker looks for scheduled runs to start"
+    )
+    wait_poll_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        description="how often the govpub worker asks which of its waiting runs were resumed "
+        "(one query for all of them)",
+    )
+    worker_limit: int = Field(default=1000, ge=1, description="flow runs one govpub worker hosts at most "
+                              "(waiting reviews included)")  # fmt: skip
+    worker_heartbeat_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="the worker's heartbeat to the Prefect server; a worker silent for "
+        "three heartbeats is lost, and the reconciler hands its runs to another",
     )
 
 
 class ReviewSettings(BaseModel):
     """Review workflow."""
+
+    window_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long one review level waits for its reviewer before the flow "
+        "logs that it is still waiting (the pause's timeout; the run then waits again)",
+    )
 
     ui_decisions: bool = Field(
         default=True,
@@ -157,6 +178,18 @@ class FeedSettings(BaseModel):
             msg = "must be an absolute http(s) URL"
             raise ValueError(msg)
         return value or None
+
+
+class PublishSettings(BaseModel):
+    """Publication in batches (the publish-releases flow)."""
+
+    batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="releases one task of the publish-releases flow publishes at once (one transaction for "
+        "their records, one rebuild of each head page they touch)",
+    )
 
 
 class ScreeningSettings(BaseModel):
@@ -260,6 +293,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings, description="object storage")
     prefect: PrefectSettings = Field(default_factory=PrefectSettings, description="Prefect")
     feeds: FeedSettings = Field(default_factory=FeedSettings, description="feeds")
+    publish: PublishSettings = Field(default_factory=PublishSettings, description="publication")
     review: ReviewSettings = Field(default_factory=ReviewSettings, description="review workflow")
     calendar: CalendarSettings = Field(default_factory=CalendarSettings, description="working-day calendar")
     screening: ScreeningSettings = Field(

@@ -12,11 +12,12 @@ import psycopg
 
 def prefect_stack(
     tmp_path_factory: Any, seaweed: Any, postgres_dsn: str, *, config: dict[str, Any] | None = None,
-    started: Callable[[], None] | None = None,
+    started: Callable[[], None] | None = None, extra_env: dict[str, str] | None = None,
 ) -> Iterator[dict[str, str]]:  # fmt: skip
     """Start the stack (its own Prefect database, SeaweedFS buckets and govpub record), yield the
     environment that reaches it, and take it all down again. ``config``: the agency configuration
-    (default: the sample's); ``started``: run once the API is up (pause a deployment, …)."""
+    (default: the sample's); ``started``: run once the API is up (pause a deployment, …); ``extra_env``:
+    more settings for the stack and its processes."""
     from flows import runtime
     from govpub.stack import Stack, use_prefect
     from services.bootstrap import open_app
@@ -37,6 +38,7 @@ def prefect_stack(
         "GOVPUB_PREFECT_DATABASE_URL": f"{base}/{prefect_db}",
         "GOVPUB_PREFECT_WORKER_POLL_SECONDS": "1",
         "COLUMNS": "200",
+        **(extra_env or {}),
     }
     saved = dict(os.environ)
     os.environ.update(env)

@@ -227,7 +227,7 @@ def _waiting_on_key(doc, level_position):
 
 
 def test_a_suspended_run_that_lost_its_input_schema_is_replaced(stack, tmp_path):
-    """Prefect sets Suspended before saving the input schema; if that save fails (the SQLite server's
+    """Prefect sets Paused before saving the input schema; if that save fails (the SQLite server's
     "database is locked"), the run can never be resumed. The reconciler cancels it and starts a new run
     that takes the review over — and one such run does not stop it re-driving the others."""
     from prefect.client.orchestration import get_client
@@ -245,7 +245,7 @@ def test_a_suspended_run_that_lost_its_input_schema_is_replaced(stack, tmp_path)
     first = poll_until(lambda: _waiting_on_key(doc, 0), what="初审 waiting")
     old_run = UUID(first.flow_run_id)
     with get_client(sync_client=True) as client:
-        client.delete_flow_run_input(old_run, key=f"suspended-{first.suspend_key}-schema")
+        client.delete_flow_run_input(old_run, key=f"paused-{first.suspend_key}-schema")
     review_service().decide(doc, DecisionRequest(Decision.APPROVE, "reviewer1", "同意"), via="cli")
     with pytest.raises(RuntimeError, match="schema"):  # what the approve command met
         resume_flow_run(old_run, run_input={"decision": "approve", "token": ""})

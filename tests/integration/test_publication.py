@@ -260,14 +260,12 @@ def test_a_policy_waits_for_its_interpretation_and_they_publish_together(world):
 def test_a_failed_release_is_recorded_and_redriven(world, monkeypatch):
     doc = world.submit().document_id
     world.review_through(doc)
-    calls = {"n": 0}
-    real_record = world.service._record
+    real_record = world.service.recorder.record_together
 
     def broken_record(*args, **kwargs):
-        calls["n"] += 1
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(world.service, "_record", broken_record)
+    monkeypatch.setattr(world.service.recorder, "record_together", broken_record)
     with pytest.raises(RuntimeError):
         world.service.publish(doc)
     with Session(world.engine) as session:
@@ -277,7 +275,7 @@ def test_a_failed_release_is_recorded_and_redriven(world, monkeypatch):
         assert "database went away" in release.error
         assert session.exec(select(Publication)).all() == []
     assert doc in world.service.pending_roots()
-    monkeypatch.setattr(world.service, "_record", real_record)
+    monkeypatch.setattr(world.service.recorder, "record_together", real_record)
     outcome = world.service.publish(doc)
     assert [d for d, _, _ in outcome.published] == [doc]
     assert world.service.pending_roots() == []

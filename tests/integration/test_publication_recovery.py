@@ -11,6 +11,8 @@ import feedparser
 import pytest
 from sqlmodel import Session, func, select
 
+from services.publication_plan import PlannedRelease
+from services.publication_record import Written
 from storage.models import FeedItem, Publication, Release
 from tests.integration.test_feed_rebuild import _probe_all, _rewritten, _tick
 from tests.integration.test_publication import World
@@ -24,11 +26,9 @@ def world(engine, store, bucket_prefix, tmp_path):
 def _crash_before_the_commit(world: World, doc: str) -> None:
     """Run publish() up to its last step: release planned and numbered, public copy and status
     record written — and then the process dies before the publication transaction."""
-    service = world.service
-    _, _, members, _ = service._prepare(doc, "system")
-    copies = [service._write_copy(m, members, []) for m in members]
-    for copy in copies:
-        service._writer.write_cleared(copy.status)
+    plan = world.service.planner.prepare(doc, "system")
+    assert isinstance(plan, PlannedRelease)
+    world.service.copies.write_release(plan.members, [])
 
 
 def _counts(world: World, doc: str) -> tuple[int, int, int]:
@@ -67,11 +67,10 @@ def test_the_commit_done_and_the_feed_pages_missing_are_written_by_the_tick(worl
     doc = world.submit().document_id
     world.review_through(doc)
     service = world.service
-    release_id, root_id, members, _ = service._prepare(doc, "system")
-    copies = {m.document_id: service._write_copy(m, members, []) for m in members}
-    for copy in copies.values():
-        service._writer.write_cleared(copy.status)
-    service._record(release_id, root_id, members, copies, "system")
+    plan = service.planner.prepare(doc, "system")
+    assert isinstance(plan, PlannedRelease)
+    copies = service.copies.write_release(plan.members, [])
+    service.recorder.record_together([Written(plan, copies, [])], "system")
     # the process dies here: committed, but no feed page was written
     assert world.current(doc).state == "published"
     assert not [k for k in world.public_keys() if k.startswith("feeds/")]
