@@ -9,13 +9,21 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from disclosure.errors import InvalidInput, Violation
 
 
 def _query_names(dependant: Dependant) -> set[str]:
-    """The query parameters an operation declares, its dependencies' included."""
-    names = {field.alias for field in dependant.query_params}
+    """The query parameters an operation declares, its dependencies' included; a parameter model
+    (``Annotated[Model, Query()]``) declares its fields."""
+    names: set[str] = set()
+    for field in dependant.query_params:
+        model = field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names |= {info.alias or name for name, info in model.model_fields.items()}
+        else:
+            names.add(field.alias)
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names

@@ -91,4 +91,9 @@ def test_an_unknown_query_parameter_is_refused_by_name_and_feeds_stay_lenient(ap
         assert misspelt.status_code == 422
         assert [e["path"] for e in misspelt.json()["errors"]] == ["query.stat"]
         assert office.get("/api/v1/applications", params={"state": "registered"}).status_code == 200
+        # a parameter model's fields are declared parameters (the catalogue's CatalogueQuery)
+        assert office.get("/api/v1/catalogue", params={"q": "政务", "limit": 5}).status_code == 200
+        misspelt_search = office.get("/api/v1/catalogue", params={"query": "政务"})
+        assert misspelt_search.status_code == 422
+        assert [e["path"] for e in misspelt_search.json()["errors"]] == ["query.query"]
         assert office.get("/healthz", params={"utm_source": "wechat"}).status_code == 200  # public: lenient

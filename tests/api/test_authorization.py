@@ -247,8 +247,8 @@ def test_no_public_endpoint_shows_what_is_not_published(api_world: ApiWorld, att
                 answer = public.get(f"/feeds/{channel}/{page}")
                 seen.append(answer.text if answer.status_code == 200 else "")
         catalogue = public.get("/api/v1/catalogue", params={"q": "未公开测试文件"})
-        if catalogue.status_code == 200:
-            seen.append(catalogue.text)
+        assert catalogue.status_code == 200, catalogue.text
+        seen.append(catalogue.text)
         text = "\n".join(seen)
         for label in ("草稿", "已批准", "不公开"):
             assert titles[label] not in text, label
