@@ -155,7 +155,12 @@ def _publish_with_interpretation(env, doc, tmp_path):
 
 
 def _public_documents(env):
-    """Documents with public objects; fails if any belongs to an unreviewed or non-proactive version."""
+    """Documents with public objects; fails if any belongs to an unreviewed or non-proactive version.
+
+    A release's public copies are written (through the clearance gate) a moment before its
+    publication rows commit, so a copy is matched to its document by the 索引号 issued when the
+    release was planned, and the document must be approved or published, 主动公开; feed entries,
+    written after the commit, must name a publication."""
     from sqlmodel import Session, select
 
     from storage.db import make_engine
@@ -174,8 +179,9 @@ def _public_documents(env):
     try:
         with Session(engine) as session:
             publications = {(p.document_id, p.version): p for p in session.exec(select(Publication))}
-            by_number = {p.index_number: p.document_id for p in publications.values()}
+            published_numbers = {p.index_number for p in publications.values()}
             documents = {d.id: d for d in session.exec(select(Document))}
+            by_number = {d.index_number: d.id for d in documents.values() if d.index_number}
             for item in session.exec(select(FeedItem)):
                 assert (item.document_id, item.version) in publications
         public = set()
@@ -184,11 +190,12 @@ def _public_documents(env):
             assert number in by_number, key
             document = documents[by_number[number]]
             assert document.attribute == "proactive", key
+            assert document.state in {"approved", "published"}, key  # every level decided
             public.add(document.id)
         for key in store.list_keys(bucket, "feeds/"):
             if key.endswith(".json"):
                 for item in json.loads(store.get(bucket, key))["items"]:
-                    assert item["_govpub"]["index_number"] in by_number, key
+                    assert item["_govpub"]["index_number"] in published_numbers, key
         return public
     finally:
         engine.dispose()
