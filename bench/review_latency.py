@@ -31,6 +31,7 @@ from disclosure.attributes import DisclosureAttribute
 from disclosure.review import Decision, DecisionRequest, ReviewState
 from flows.prefect_events import PrefectEvents
 from flows.resume import resume
+from govpub.demo import paused_on
 from govpub.samples import load_samples
 from govpub.stack import Stack, use_prefect
 from services.bootstrap import open_app, sample_agency_config, today
@@ -52,17 +53,6 @@ def wait_for(condition: Callable[[], T | None], timeout: float = 120.0) -> T:
             raise TimeoutError
         time.sleep(0.05)
     return value
-
-
-def paused_on(view: RunView) -> bool:
-    """Whether the view's flow run is paused on the view's current key."""
-    from prefect.client.orchestration import get_client  # noqa: PLC0415
-
-    if view.flow_run_id is None:
-        return False
-    with get_client(sync_client=True) as client:
-        state = client.read_flow_run(UUID(view.flow_run_id)).state
-    return bool(state and state.is_paused() and view.waits_on(state.state_details.pause_key or ""))
 
 
 def explain(view: RunView | None) -> str:

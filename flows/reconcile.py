@@ -46,7 +46,7 @@ from services.principal import system
 from services.publication import BatchOutcome, PublicationService
 from services.reconcile_tally import ItemOutcome, ReconcileReport, StepCount, Tally
 from services.reconciling import OpenRun, ReviewSnapshot, VoidedRun, review_snapshot
-from services.review_service import ReviewService, same_wait
+from services.review_service import ReviewService
 from services.settings import load_settings
 
 REVIEW_DEPLOYMENT = "review-document/review-document"
@@ -225,7 +225,7 @@ def _redrive_one(client: SyncPrefectClient, report: ReconcileReport, run: OpenRu
         report.restarted.append(run.document_id)
         return HANDLED
     pause_key = state.state_details.pause_key if state.is_paused() else None
-    if not pause_key or same_wait(pause_key, view.suspend_key):
+    if not pause_key or view.waits_on(pause_key):
         return HANDLED
     last = run.last
     payload: dict[str, object] | None = None

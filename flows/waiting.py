@@ -79,11 +79,6 @@ class RunWatch:
         if future is not None and not future.done():
             future.cancel()
 
-    @property
-    def waiting(self) -> int:
-        """How many hosted runs are waiting now."""
-        return len(self._waits)
-
     async def wait(self, flow_run_id: UUID, seconds: float | None) -> StateType | None:
         """Until the run's state leaves Paused (its new state type) or the timeout passes (None).
         Call only once the run is Paused on the server."""

@@ -38,7 +38,7 @@ class Plan:
     log: list[str] = field(default_factory=list)
 
 
-def _suspended_on(view: RunView) -> bool:
+def paused_on(view: RunView) -> bool:
     """Whether the flow run is waiting (paused) on the run's current key."""
     from prefect.client.orchestration import get_client  # noqa: PLC0415
 
@@ -169,7 +169,7 @@ def _step(  # noqa: PLR0917 - one demo step needs its whole context
         plan.log.append(f"resubmitted v{result.version}")
         console.print(f"{plan.name}: drafter resubmitted as version {result.version}")
         return False
-    if view.state is not ReviewState.WAITING or view.level is None or not _suspended_on(view):
+    if view.state is not ReviewState.WAITING or view.level is None or not paused_on(view):
         return False
     level = view.level.name
     reviewer = REVIEWERS.get(level, "leader")

@@ -67,3 +67,28 @@ def pause_reconciler() -> None:
 
     with get_client(sync_client=True) as client:
         client.pause_deployment(client.read_deployment_by_name("reconcile-reviews/reconcile").id)
+
+
+def paused_at(doc: str, position: int = 0, version: int | None = None) -> Any:
+    """The review's run view once its flow run is paused on the key of ``position`` (and ``version``,
+    if given); None before (a run deleted and not replaced yet included)."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.runtime import review_service
+
+    view = review_service().current(doc)
+    if view is None or view.flow_run_id is None or view.position != position:
+        return None
+    if version is not None and view.version != version:
+        return None
+    with get_client(sync_client=True) as client:
+        try:
+            state = client.read_flow_run(UUID(view.flow_run_id)).state
+        except ObjectNotFound:
+            return None
+    if state and state.is_paused() and state.state_details.pause_key == view.suspend_key:
+        return view
+    return None

@@ -17,7 +17,7 @@ from uuid import UUID
 import pytest
 
 from tests.conftest import poll_until
-from tests.e2e.prefect_stack import pause_reconciler, prefect_stack
+from tests.e2e.prefect_stack import pause_reconciler, paused_at, prefect_stack
 
 GOVPUB = shutil.which("govpub", path=str(Path(sys.executable).parent))
 CHAIN = [{"name": "初审"}, {"name": "终审", "time_limit_days": 3}]
@@ -108,28 +108,6 @@ def audit_count(env, doc, action):
     return [e["action"] for e in status(env, doc)["audit"]].count(action)
 
 
-def waiting_on_key(doc, position=0, version=None):
-    """The run view once the document's flow run is suspended on the key for ``position``."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    from flows.runtime import review_service
-
-    view = review_service().current(doc)
-    if view is None or view.flow_run_id is None or view.position != position:
-        return None
-    if version is not None and view.version != version:
-        return None
-    with get_client(sync_client=True) as client:
-        try:
-            state = client.read_flow_run(UUID(view.flow_run_id)).state
-        except ObjectNotFound:  # deleted, and not replaced yet
-            return None
-    if state and state.is_paused() and state.state_details.pause_key == view.suspend_key:
-        return view
-    return None
-
-
 def tick(grace_minutes=60):
     from flows.reconcile import reconcile_reviews
 
@@ -179,7 +157,7 @@ def test_a_chainless_category_needs_attention_once_until_the_configuration_gains
     assert configured.returncode == 0, configured.stderr
     report = tick()
     assert doc in report.retried
-    assert poll_until(lambda: waiting_on_key(doc), what="初审 waiting after the chain was configured")
+    assert poll_until(lambda: paused_at(doc), what="初审 waiting after the chain was configured")
     assert listed(env, doc)["level"] == "初审"
     assert len(review_runs(doc)) == 2
     assert audit_count(env, doc, "review.retried") == 1
@@ -216,7 +194,7 @@ def test_a_missing_private_object_needs_attention_until_it_is_back(stack, tmp_pa
 
     app.store.put(bucket, key, content, length=len(content), content_type=attachment["media_type"])
     assert doc in tick().retried
-    assert poll_until(lambda: waiting_on_key(doc), what="初审 waiting once the object was back")
+    assert poll_until(lambda: paused_at(doc), what="初审 waiting once the object was back")
     assert len(review_runs(doc)) == 2
 
 
@@ -230,12 +208,12 @@ def test_deleted_flow_runs_and_a_failing_item_stop_nothing_and_the_result_counts
     replaced = submit(env, tmp_path, "hangzhou-2021-work-points")
     crashed = submit(env, tmp_path, "hangzhou-police-2020-work-points")
     broken = submit(env, tmp_path, "zhanjiang-police-2017-implementation-plan")
-    views = {doc: poll_until(lambda doc=doc: waiting_on_key(doc), what=f"{doc} at 初审")
+    views = {doc: poll_until(lambda doc=doc: paused_at(doc), what=f"{doc} at 初审")
              for doc in (replaced, crashed, broken)}  # fmt: skip
     submit(
         env, tmp_path, "hangzhou-2021-work-points", "--revise", replaced, title="杭州市2021年政务公开工作要点（修订）"
     )
-    poll_until(lambda: waiting_on_key(replaced, version=2), what="the revision at 初审")
+    poll_until(lambda: paused_at(replaced, version=2), what="the revision at 初审")
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(UUID(views[replaced].flow_run_id)).state.is_paused()  # version 1 still waits
         client.delete_flow_run(UUID(views[replaced].flow_run_id))  # the wait of a voided version, deleted
@@ -269,7 +247,7 @@ def test_deleted_flow_runs_and_a_failing_item_stop_nothing_and_the_result_counts
             return [log for log in logs if broken in log.message and log.level >= 30]
 
         assert poll_until(warned, what="a warning naming the failed item in the run's logs")
-    assert poll_until(lambda: waiting_on_key(crashed), what="the restarted review at 初审").flow_run_id != (
+    assert poll_until(lambda: paused_at(crashed), what="the restarted review at 初审").flow_run_id != (
         views[crashed].flow_run_id
     )
 

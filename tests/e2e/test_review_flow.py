@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from tests.conftest import poll_until
-from tests.e2e.prefect_stack import prefect_stack
+from tests.e2e.prefect_stack import paused_at, prefect_stack
 
 GOVPUB = shutil.which("govpub", path=str(Path(sys.executable).parent))
 CHAIN = [{"name": "初审"}, {"name": "复审"}, {"name": "终审", "time_limit_days": 3}]
@@ -217,22 +217,6 @@ def _published(env, doc):
     return status if status["state"] == "published" else None
 
 
-def _waiting_on_key(doc, level_position):
-    """The run view once the document's flow run is suspended on the key for ``level_position``."""
-    from prefect.client.orchestration import get_client
-
-    from flows.runtime import review_service
-
-    view = review_service().current(doc)
-    if view is None or view.flow_run_id is None or view.position != level_position:
-        return None
-    with get_client(sync_client=True) as client:
-        state = client.read_flow_run(UUID(view.flow_run_id)).state
-    if state and state.is_paused() and state.state_details.pause_key == view.suspend_key:
-        return view
-    return None
-
-
 def test_a_suspended_run_that_lost_its_input_schema_is_replaced(stack, tmp_path):
     """Prefect sets Paused before saving the input schema; if that save fails (the SQLite server's
     "database is locked"), the run can never be resumed. The reconciler cancels it and starts a new run
@@ -249,7 +233,7 @@ def test_a_suspended_run_that_lost_its_input_schema_is_replaced(stack, tmp_path)
     submitted = govpub(env, "submit", str(tmp_path / "hangzhou-2021-work-points.json"))
     assert submitted.returncode == 0, submitted.stderr
     doc = submitted.stdout.split()[-1]
-    first = poll_until(lambda: _waiting_on_key(doc, 0), what="初审 waiting")
+    first = poll_until(lambda: paused_at(doc, 0), what="初审 waiting")
     old_run = UUID(first.flow_run_id)
     with get_client(sync_client=True) as client:
         client.delete_flow_run_input(old_run, key=f"paused-{first.suspend_key}-schema")
@@ -260,5 +244,5 @@ def test_a_suspended_run_that_lost_its_input_schema_is_replaced(stack, tmp_path)
     assert doc in report.restarted
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(old_run).state.is_cancelled()
-    second = poll_until(lambda: _waiting_on_key(doc, 1), what="复审 waiting on a new run")
+    second = poll_until(lambda: paused_at(doc, 1), what="复审 waiting on a new run")
     assert UUID(second.flow_run_id) != old_run

@@ -23,7 +23,7 @@ from uuid import UUID
 import pytest
 
 from tests.conftest import poll_until
-from tests.e2e.prefect_stack import pause_reconciler, prefect_stack
+from tests.e2e.prefect_stack import pause_reconciler, paused_at, prefect_stack
 
 GOVPUB = shutil.which("govpub", path=str(Path(sys.executable).parent))
 CHAIN = [{"name": "初审"}, {"name": "复审"}, {"name": "终审"}]
@@ -78,22 +78,6 @@ def _submit(env, tmp_path, sample: str, n: int) -> str:
     return done.stdout.split()[-1]
 
 
-def _paused(doc: str, position: int):
-    """The review's view once its flow run is paused on the key of ``position``."""
-    from prefect.client.orchestration import get_client
-
-    from flows.runtime import review_service
-
-    view = review_service().current(doc)
-    if view is None or view.flow_run_id is None or view.position != position:
-        return None
-    with get_client(sync_client=True) as client:
-        state = client.read_flow_run(UUID(view.flow_run_id)).state
-    if state and state.is_paused() and state.state_details.pause_key == view.suspend_key:
-        return view
-    return None
-
-
 def _explain(doc: str) -> str:
     """Where the review and its run stand (for a failure's message)."""
     from flows.runtime import review_service
@@ -120,7 +104,7 @@ def test_two_workers_each_run_once_and_a_lost_worker_hands_over(stack, tmp_path)
     env = stack
     assert govpub(env, "sample", "export", str(tmp_path)).returncode == 0
     docs = [_submit(env, tmp_path, SAMPLES[n % 2], n) for n in range(6)]
-    views = [poll_until(lambda d=doc: _paused(d, 0), what=f"{doc} waiting at 初审") for doc in docs]
+    views = [poll_until(lambda d=doc: paused_at(d, 0), what=f"{doc} waiting at 初审") for doc in docs]
     hosts = {}
     for view in views:
         run, states = _run(view.flow_run_id)
@@ -134,7 +118,7 @@ def test_two_workers_each_run_once_and_a_lost_worker_hands_over(stack, tmp_path)
     for doc in docs:
         assert govpub(env, "review", "approve", doc, "--as", "reviewer1", "--comment", "同意").returncode == 0
     for doc in docs:
-        poll_until(lambda d=doc: _paused(d, 1), what=f"{doc} waiting at 复审")
+        poll_until(lambda d=doc: paused_at(d, 1), what=f"{doc} waiting at 复审")
     victim = hosts[docs[0]]
     orphans = {d for d, h in hosts.items() if h == victim}
     os.kill(int(victim.rsplit("-", 1)[1]), signal.SIGKILL)
@@ -144,7 +128,7 @@ def test_two_workers_each_run_once_and_a_lost_worker_hands_over(stack, tmp_path)
     assert len(report.rehosted) == len(orphans)
     for doc in orphans:  # driven again by the survivor: waiting at 复审, 初审 not asked again
         try:
-            view = poll_until(lambda d=doc: _paused(d, 1), what=f"{doc} waiting at 复审 again")
+            view = poll_until(lambda d=doc: paused_at(d, 1), what=f"{doc} waiting at 复审 again")
         except pytest.fail.Exception:
             pytest.fail(f"{doc} not waiting at 复审 again: {_explain(doc)}")
         run, _ = _run(view.flow_run_id)
@@ -153,7 +137,7 @@ def test_two_workers_each_run_once_and_a_lost_worker_hands_over(stack, tmp_path)
         for level in ("复审", "终审"):
             extra = ["--attribute", "proactive"] if level == "终审" else []
             position = list(REVIEWER).index(level)
-            poll_until(lambda d=doc, p=position: _paused(d, p), what=f"{doc} waiting at {level}")
+            poll_until(lambda d=doc, p=position: paused_at(d, p), what=f"{doc} waiting at {level}")
             done = govpub(env, "review", "approve", doc, "--as", REVIEWER[level], "--comment", "同意", *extra)
             assert done.returncode == 0, done.stderr
     for doc in docs:
@@ -172,14 +156,14 @@ def test_a_cancelled_run_stops_and_the_review_is_taken_over(stack, tmp_path):
     env = stack
     assert govpub(env, "sample", "export", str(tmp_path)).returncode == 0
     doc = _submit(env, tmp_path, SAMPLES[0], 100)
-    view = poll_until(lambda: _paused(doc, 0), what="初审 waiting")
+    view = poll_until(lambda: paused_at(doc, 0), what="初审 waiting")
     with get_client(sync_client=True) as client:  # what the UI's Cancel does
         client.set_flow_run_state(UUID(view.flow_run_id), Cancelling(message="cancelled in the UI"), force=True)
     poll_until(lambda: _run(view.flow_run_id)[0].state.is_cancelled(),  # noqa: PLW0108 - read on every poll
                what="the run cancelled by its worker")  # fmt: skip
     report = reconcile_reviews(grace_minutes=60)
     assert doc in report.restarted
-    again = poll_until(lambda: _paused(doc, 0), what="初审 waiting on a new run")
+    again = poll_until(lambda: paused_at(doc, 0), what="初审 waiting on a new run")
     assert again.flow_run_id != view.flow_run_id
 
 
@@ -192,9 +176,9 @@ def test_a_second_reviewer_right_after_the_first_is_recorded(stack, tmp_path):
     env = stack
     assert govpub(env, "sample", "export", str(tmp_path)).returncode == 0
     doc = _submit(env, tmp_path, SAMPLES[1], 200)
-    poll_until(lambda: _paused(doc, 0), what="初审 waiting")
+    poll_until(lambda: paused_at(doc, 0), what="初审 waiting")
     service = review_service()
     decide(service, doc, DecisionRequest(Decision.APPROVE, "reviewer1", "同意"), via="cli", resume=resume)
     # at once, while the run is between its waits: recorded, no "could not be resumed"
     decide(service, doc, DecisionRequest(Decision.APPROVE, "reviewer2", "同意"), via="cli", resume=resume)
-    poll_until(lambda: _paused(doc, 2), what="终审 waiting: the run caught up")
+    poll_until(lambda: paused_at(doc, 2), what="终审 waiting: the run caught up")
