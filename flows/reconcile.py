@@ -34,11 +34,11 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound as PrefectNotFound
-from prefect.flow_runs import resume_flow_run
 from prefect.states import Cancelled, Completed
 
 from disclosure.review import ReviewState
 from flows.hosts import hand_over, host_of, hosted_runs, live_workers
+from flows.resume import wake
 from flows.runtime import govpub, publication_batch_size, publication_service, review_service
 from services.application_follow import Following
 from services.facade import Govpub
@@ -51,6 +51,7 @@ from services.settings import load_settings
 
 REVIEW_DEPLOYMENT = "review-document/review-document"
 FOLLOW_DEPLOYMENT = "follow-application/follow-application"
+STALE = "resumed by the reconciler: it waited on a key the record had moved past"
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
 HANDLED = ItemOutcome.HANDLED
 
@@ -69,13 +70,6 @@ def start_following(application_id: int, *, replacing: str | None = None) -> Non
     key = f"follow-application-{application_id}" + (f"-after-{replacing}" if replacing else "")
     run_deployment(FOLLOW_DEPLOYMENT, parameters={"application_id": application_id}, timeout=0,
                    idempotency_key=key, as_subflow=False)  # fmt: skip
-
-
-def resume_input(decision: dict[str, object] | None) -> dict[str, object]:
-    """The run input that matches what the database already holds."""
-    if decision is None:
-        return {"recorded_by": "govpub"}
-    return {key: value for key, value in decision.items() if value is not None}
 
 
 @flow(name="reconcile-reviews", persist_result=True)
@@ -227,18 +221,11 @@ def _redrive_one(client: SyncPrefectClient, report: ReconcileReport, run: OpenRu
     pause_key = state.state_details.pause_key if state.is_paused() else None
     if not pause_key or view.waits_on(pause_key):
         return HANDLED
-    last = run.last
-    payload: dict[str, object] | None = None
-    if last is not None and not pause_key.startswith("referral"):
-        payload = {"decision": last.decision, "token": "", "comment": last.comment,
-                   "confirmed_attribute": last.confirmed_attribute,
-                   "confirmed_ground": last.confirmed_ground}  # fmt: skip
     try:
-        resume_flow_run(UUID(view.flow_run_id), run_input=resume_input(payload))
+        wake(client, UUID(view.flow_run_id), None, STALE)
     except RuntimeError as exc:
-        # Prefect sets Suspended before it saves the input schema; when that save failed (e.g. the
-        # SQLite server answered "database is locked") the run can never be resumed with input.
-        # Cancel it and start a new run, which takes the review over from the database.
+        # the server refuses to wake it: cancel it and start a new run, which takes the review over
+        # from the database
         client.set_flow_run_state(UUID(view.flow_run_id), Cancelled(message=f"not resumable: {exc}"), force=True)
         start_review(run.document_id, run.version, replacing=view.flow_run_id)
         report.restarted.append(run.document_id)
@@ -264,8 +251,8 @@ def _follow_one(client: SyncPrefectClient, report: ReconcileReport, case: Follow
         report.restarted.append(name)
         return HANDLED
     pause_key = state.state_details.pause_key if state.is_paused() else None
-    if pause_key and not pause_key.startswith(case.wait_prefix):
-        resume_flow_run(UUID(case.flow_run_id), run_input={})  # it waits for no input: it reads the record
+    stale = bool(pause_key) and not (pause_key or "").startswith(case.wait_prefix)
+    if stale and wake(client, UUID(case.flow_run_id), None, STALE):  # it reads the record
         report.resumed.append(name)
     return HANDLED
 

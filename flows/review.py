@@ -109,9 +109,9 @@ async def review_document(document_id: str, version: int = 1) -> str:
             logger.warning("review of %s v%s has waited %.0f days at %s; still waiting", document_id, version,
                            window / DAY, view.suspend_key)  # fmt: skip
             continue
-        if not isinstance(wake.value, ReviewInput) or not wake.value.token or await moved_on():
-            # recorded through govpub's own doors before the resume (their input names no token: the
-            # decision is in the record, and a late resume only makes the run read it again), or a referral
+        if not isinstance(wake.value, ReviewInput) or await moved_on():
+            # woken with no input (an act recorded through govpub's own doors, or the reconciler: read the
+            # record again), or a referral's answer
             continue
         await asyncio.to_thread(_decide_from_ui, view, wake.value)
 

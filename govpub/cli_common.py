@@ -91,11 +91,11 @@ def prefect_scheduler() -> PublishScheduler:
     return PrefectScheduler()
 
 
-def resume_on_prefect(view: WaitingRun, run_input: dict[str, Any]) -> None:
-    """The Resumer for commands: Prefect's resume, imported only when a decision needs it."""
+def resume_on_prefect(view: WaitingRun) -> None:
+    """The Resumer for commands: Prefect's wake, imported only when a decision needs it."""
     from flows.resume import resume  # noqa: PLC0415 - imports prefect
 
-    resume(view, run_input)
+    resume(view)
 
 
 def token_file(settings: Settings) -> Path:

@@ -449,7 +449,7 @@ class ApplicationService:
     def _resume_follower(self, follower: FollowedRun, act: str) -> None:
         """Resume the flow run following the case; if the orchestrator does not answer, the act stands."""
         try:
-            self._resume(follower, {})
+            self._resume(follower)
         except ServiceUnavailable as exc:
             logger.warning("application %s %s: %s", follower.application_id, act, exc,
                            extra={"application_id": follower.application_id})  # fmt: skip

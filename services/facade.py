@@ -45,7 +45,7 @@ from services.review_service import EventSink, ReviewService, RunView
 from services.reviewing import Resumer, ReviewItem, decide, resolve, waiting_items
 from services.sessions import WebSessions
 from services.status import document_status
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Attachment, Delivery, Document, DocumentVersion, User, aware, utcnow
 from storage.repository.audit import append_event
 
@@ -125,12 +125,23 @@ class Govpub:
         if refusal(principal, Act.SUBMIT) is not None:
             parse_payload(raw, actor=None)
         self._authz.require(principal, Act.SUBMIT)
+        if revise is not None:
+            self._require_drafter_of(principal, revise)
         result = self.intake.submit(raw, files=list(files), actor=principal.username, revise=revise,
                                     beside=beside, today=today())  # fmt: skip
         if result.created:
             self._events.emit("govpub.document.submitted", document_id=result.document_id, version=result.version,
                               payload={})  # fmt: skip
         return result
+
+    def _require_drafter_of(self, principal: Principal, document_id: str) -> None:
+        """A revision is its drafter's act: anyone else is refused (audited), whatever door they came by."""
+        with read_scope(self.app.engine) as session:
+            document = session.get(Document, document_id)
+            drafter_id = document.drafter_id if document is not None else None
+        if drafter_id is not None and drafter_id != principal.user_id:
+            self.refuse(principal, "revise", "only the document's drafter may revise it", subject=document_id)
+            raise Forbidden("only the document's drafter may revise it")
 
     def my_documents(self, principal: Principal) -> list[DocumentSummary]:
         """The principal's own documents, newest first, with state and who holds each now."""
@@ -314,9 +325,10 @@ class Govpub:
         self._authz.require(principal, Act.READ_DOCUMENT, subject=document_id)
         if principal.kind is not PrincipalKind.USER or principal.roles - {Role.DRAFTER, Role.CHANNEL}:
             return
-        with Session(self.app.engine) as session:
+        with read_scope(self.app.engine) as session:
             document = session.get(Document, document_id)
-        if document is not None and document.drafter_id != principal.user_id:
+            drafter_id = document.drafter_id if document is not None else None
+        if drafter_id is not None and drafter_id != principal.user_id:
             self._authz.refused(principal, Act.READ_DOCUMENT.value, "a drafter reads only their own documents",
                                 subject=document_id)  # fmt: skip
             raise Forbidden("a drafter reads only their own documents")

@@ -37,33 +37,25 @@ class WaitingRun(Protocol):
 
 
 class Resumer(Protocol):
-    """Resumes the flow run waiting for a review or following an application (Prefect's, in flows/resume.py)."""
+    """Wakes the flow run waiting for a review or following an application once an act is recorded
+    (Prefect's, in flows/resume.py); the run reads the record, so the wake carries nothing."""
 
-    def __call__(self, view: WaitingRun, run_input: dict[str, Any]) -> None:
-        """Resume it with this input; ServiceUnavailable if the orchestrator cannot be reached."""
+    def __call__(self, view: WaitingRun) -> None:
+        """Wake it if it waits for this act; ServiceUnavailable if the orchestrator cannot be reached."""
 
 
-def no_resume(view: WaitingRun, run_input: dict[str, Any]) -> None:
+def no_resume(view: WaitingRun) -> None:
     """A resumer for processes without an orchestrator: the reconciler resumes the run later."""
-    del view, run_input
+    del view
 
 
 def decide(service: ReviewService, document_id: str, request: DecisionRequest, *, via: str, resume: Resumer) -> RunView:
-    """Record the decision (rules checked) and resume the suspended run with the same input."""
+    """Record the decision (rules checked), then wake the run waiting for it (it reads the record)."""
     before = service.current(document_id)
 
     def resume_waiting(_: RunView) -> None:
-        if before is None or not before.flow_run_id:
-            return
-        # Recorded already: the run sees the record moved on and continues; the token is not needed.
-        payload: dict[str, Any] = {"decision": request.decision.value, "token": "", "comment": request.comment}
-        if request.confirmed_attribute is not None:
-            payload["confirmed_attribute"] = request.confirmed_attribute.value
-        if request.confirmed_ground:
-            payload["confirmed_ground"] = request.confirmed_ground
-        if request.acknowledge_unscreened:
-            payload["acknowledge_unscreened"] = True
-        resume(before, payload)
+        if before is not None and before.flow_run_id:
+            resume(before)
 
     return service.decide(document_id, request, via=via, then=resume_waiting)
 
@@ -75,7 +67,7 @@ def resolve(
     before = service.current(document_id)
     view = service.resolve_referral(document_id, actor=actor, cleared=cleared, comment=comment)
     if before is not None:
-        resume(before, {"recorded_by": actor})
+        resume(before)
     return view
 
 

@@ -44,10 +44,10 @@ class RecordedResumes:
     """A Resumer for runs without a Prefect flow run: keeps each resume instead of calling Prefect."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[str] = []
 
-    def __call__(self, view: RunView, run_input: dict[str, Any]) -> None:
-        self.calls.append((view.document_id, run_input))
+    def __call__(self, view: RunView) -> None:
+        self.calls.append(view.document_id)
 
 
 @dataclass

@@ -30,8 +30,8 @@ class Resumes:
         self.calls = []
         self.down = False
 
-    def __call__(self, view, run_input):
-        self.calls.append((view.application_id, view.flow_run_id, run_input))
+    def __call__(self, view):
+        self.calls.append((view.application_id, view.flow_run_id))
         if self.down:
             raise ServiceUnavailable("recorded, but the flow run could not be resumed (refused); the reconciler "
                                      "will resume it")  # fmt: skip
@@ -129,7 +129,7 @@ def test_each_act_on_an_open_case_resumes_its_follower_once_committed(cases):
     assert cases.resumes.calls == []  # no run follows it yet: nothing to resume (the reconciler starts one)
     cases.following.claim(FLOW, case.id, flow_run_id=RUN, active=never_active)
     cases.service.reply(cases.office, case.id, Reply(ReplyKind.DOES_NOT_EXIST), replied_on=d(12, 10))
-    assert cases.resumes.calls == [(case.id, RUN, {})]  # the act that closed it: the run sees it and completes
+    assert cases.resumes.calls == [(case.id, RUN)]  # the act that closed it: the run sees it and completes
     cases.service.deliver(cases.office, case.id, on=d(12, 11))
     cases.service.archive(cases.office, case.id, on=d(12, 12))
     assert len(cases.resumes.calls) == 1  # nothing follows a replied case any more
@@ -143,7 +143,7 @@ def test_an_orchestrator_outage_does_not_fail_the_act(cases, caplog):
         accepted = cases.service.accept(cases.office, case.id, on=d(12, 2))
     assert accepted.state == "in_process"
     assert cases.following.read(FLOW, case.id).events == 2  # recorded
-    assert cases.resumes.calls == [(case.id, RUN, {})]
+    assert cases.resumes.calls == [(case.id, RUN)]
     warnings = [r.getMessage() for r in caplog.records if r.name == "services.applications"]
     assert len(warnings) == 1
     assert warnings[0].startswith(f"application {case.id} accept: recorded, but the flow run could not be resumed")

@@ -1,0 +1,363 @@
+"""A stateful invariant test across the doors (issue 12, item 1): hypothesis drives random sequences of
+submissions and revisions, the review flow's screening, decisions of every kind by the holder and by
+anyone else — over the HTTP API and over the pages' form endpoint — publication, withdrawal, revoked
+tokens and anonymous guesses, against one real database and the session's SeaweedFS.
+
+After every step:
+- nothing public (public bucket objects, every feed page's JSON, catalogue answers, metadata records)
+  belongs to a version that is not fully reviewed with attribute 主动公开;
+- every proactive version the office published is published exactly once;
+- a refused act changed nothing but the audit log (the documents' and reviews' rows compared);
+- and at each example's end the audit log verifies.
+
+``GOVPUB_STATEFUL_EXAMPLES`` sets the number of examples per database (default 100: 200 in CI over
+SQLite and PostgreSQL); ``GOVPUB_STATEFUL_STEPS`` the steps per example (default 15). Each example
+adds new documents to one shared world, so the public-side checks see everything earlier examples
+left, as an attacker would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from sqlmodel import Session, select
+
+from services.principal import operator
+from services.sessions import csrf_token
+from storage.models import Document, Publication, ReviewDecision, ReviewRun
+from tests.api.conftest import REVIEWERS, USERS, ApiWorld, multipart, sample_submission
+
+EXAMPLES = int(os.environ.get("GOVPUB_STATEFUL_EXAMPLES", "100"))
+STEPS = int(os.environ.get("GOVPUB_STATEFUL_STEPS", "15"))
+PASSWORD = "stateful-test-password-1"
+DECISIONS = ("approve", "approve", "approve", "approve", "return", "reject", "refer")  # weighted
+ATTRIBUTES = ("proactive", "on_application", "withheld")
+ANSWERED = {200, 201, 303}  # the API's success, and the pages' redirect after a form
+REFUSED = {401, 403, 409, 422}
+REACHED: Counter[str] = Counter()  # what the examples did (printed at the end: -s shows it)
+
+
+def event(name: str) -> None:
+    REACHED[name] += 1
+
+
+def snapshot(w: ApiWorld) -> dict[str, Any]:
+    """Every row a refused act must leave alone (the audit log excepted)."""
+    with Session(w.govpub.app.engine) as session:
+        return {
+            "documents": sorted(
+                (d.id, d.state, d.current_version, d.attribute, d.validity, d.index_number or "")
+                for d in session.exec(select(Document))
+            ),
+            "runs": sorted(
+                (r.document_id, r.version, r.state, r.position, r.attempt) for r in session.exec(select(ReviewRun))
+            ),
+            "decisions": len(session.exec(select(ReviewDecision.id)).all()),
+            "publications": sorted((p.document_id, p.version) for p in session.exec(select(Publication))),
+        }
+
+
+def check_public_side(w: ApiWorld) -> None:
+    """Nothing public belongs to a version that is not fully reviewed, 主动公开; each published once."""
+    store, bucket = w.govpub.app.store, w.govpub.app.settings.store.public_bucket
+    with Session(w.govpub.app.engine) as session:
+        publications = list(session.exec(select(Publication)))
+        documents = {d.id: d for d in session.exec(select(Document))}
+    twice = [key for key, n in Counter((p.document_id, p.version) for p in publications).items() if n > 1]
+    assert twice == [], f"published more than once: {twice}"
+    by_number = {d.index_number: d for d in documents.values() if d.index_number}
+    published_numbers = {p.index_number for p in publications}
+    for p in publications:
+        doc = documents[p.document_id]
+        assert doc.attribute == "proactive", (p.document_id, doc.attribute)
+    for key in store.list_keys(bucket, "documents/"):
+        number = "/".join(key.split("/")[1:3])
+        assert number in by_number, f"a public object of no document: {key}"
+        doc = by_number[number]
+        assert doc.attribute == "proactive", key
+        assert doc.state in {"approved", "published", "withdrawn"}, (key, doc.state)
+        if doc.state == "withdrawn":
+            assert key.endswith("/withdrawn.json"), f"left public after the withdrawal: {key}"
+    for key in store.list_keys(bucket, "feeds/"):
+        if key.endswith(".json"):
+            for item in json.loads(store.get(bucket, key))["items"]:
+                assert item["_govpub"]["index_number"] in published_numbers, key
+
+
+class DoorsMachine(RuleBasedStateMachine):
+    """Documents of this example, driven through the doors; the world is shared by every example."""
+
+    world: ApiWorld
+    sessions: dict[str, str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.docs: list[str] = []
+        self.owner: dict[str, str] = {}
+        self._rows: dict[str, tuple[Document, Any]] | None = None
+        self.http = httpx.Client(base_url=self.world.url, timeout=60, follow_redirects=False)
+
+    def teardown(self) -> None:
+        self.http.close()
+        report = self.world.govpub.audit_verify(operator())
+        assert report.problems == [], report.problems
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def as_user(self, user: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.world.tokens[user]}"} if user else {}
+
+    def rows(self) -> dict[str, tuple[Document, Any]]:
+        """This example's documents and their current reviews, read once per step (preconditions ask often)."""
+        if self._rows is None:
+            with Session(self.world.govpub.app.engine) as session:
+                found = session.exec(select(Document).where(Document.id.in_(self.docs))).all()  # type: ignore[attr-defined]
+            self._rows = {d.id: (d, self.world.govpub.reviews.current(d.id)) for d in found}
+        return self._rows
+
+    def run(self, doc: str) -> Any:
+        return self.rows()[doc][1]
+
+    def row(self, doc: str) -> Document:
+        return self.rows()[doc][0]
+
+    def state(self, doc: str) -> str:
+        return self.row(doc).state
+
+    def expect(
+        self, response: httpx.Response, *, allowed: bool, before: dict[str, Any], what: str, strict: bool = True
+    ) -> None:
+        """An allowed act succeeds (or is refused by a rule, changing nothing); any other is refused —
+        or, where not ``strict``, answered as a no-op ("nothing to publish") — and changes nothing but
+        the audit log."""
+        outcome = "done" if allowed and response.status_code in ANSWERED else response.status_code
+        event(f"{what.split(maxsplit=1)[0]}: {outcome}")
+        if allowed and response.status_code in ANSWERED:
+            return
+        codes = REFUSED if strict or allowed else REFUSED | {200}
+        assert response.status_code in codes, f"{what}: {response.status_code} {response.text[:300]}"
+        assert snapshot(self.world) == before, f"{what}: refused ({response.status_code}) but something changed"
+
+    # --- rules ---------------------------------------------------------------------------------------
+
+    @rule(sample=st.integers(0, 4), attribute=st.sampled_from(ATTRIBUTES),
+          drafter=st.sampled_from(("drafter", "drafter2", "drafter", "drafter2", "reviewer1", "office", "wechat")),
+          explained=st.booleans())  # fmt: skip
+    def submit(self, sample: int, attribute: str, drafter: str, explained: bool) -> None:
+        """A new document over the API, its attribute labelled at source (only drafters may), then the review
+        flow's part before it waits: begin and screen."""
+        disclosure: dict[str, Any] = {"attribute": attribute}
+        if attribute != "proactive":
+            disclosure["reason"] = "状态机：内部事务信息"
+        if attribute == "withheld":
+            disclosure["ground"] = {"article": "art16_1"}
+        payload, files = sample_submission(sample, disclosure=disclosure)
+        payload["title"] = f"{payload['title']}（状态机{len(self.docs)}-{os.urandom(3).hex()}）"
+        payload["drafter"] = drafter
+        payload["interpretation_required"] = explained
+        before = snapshot(self.world)
+        response = self.http.post("/api/v1/documents", headers=self.as_user(drafter), **multipart(payload, files))
+        if drafter in {"drafter", "drafter2"}:
+            assert response.status_code == 201, response.text
+            doc = response.json()["document_id"]
+            self.docs.append(doc)
+            self.owner[doc] = drafter
+            self.world.begin_review(doc, 1)
+            self._rows = None
+        else:
+            self.expect(response, allowed=False, before=before, what=f"submit by {drafter}")
+
+    @precondition(lambda self: any(self.run(d) is None for d in self.docs))
+    @rule(data=st.data())
+    def screen(self, data: st.DataObject) -> None:
+        """The review flow's part before it waits: begin and screen (no flow run: decisions resume nothing)."""
+        doc = data.draw(st.sampled_from([d for d in self.docs if self.run(d) is None]))
+        self.world.begin_review(doc, self.row(doc).current_version)
+        self._rows = None
+
+    def waiting(self) -> list[str]:
+        return [d for d in self.docs if (v := self.run(d)) is not None and v.state.value == "waiting"]
+
+    @precondition(lambda self: bool(self.waiting()))
+    @rule(data=st.data(), decision=st.sampled_from(DECISIONS), door=st.sampled_from(("api", "page")),
+          attribute=st.sampled_from(ATTRIBUTES), other=st.sampled_from((False, False, False, True)))  # fmt: skip
+    def decide(self, data: st.DataObject, decision: str, door: str, attribute: str, other: bool) -> None:
+        """A decision at the level waiting, by its holder or by anyone else, through the API or the pages."""
+        self._decide(data, decision, door, attribute, other=other)
+
+    @precondition(lambda self: bool(self.waiting()))
+    @rule(data=st.data(), door=st.sampled_from(("api", "page")),
+          attribute=st.sampled_from(("proactive", "proactive", "proactive", *ATTRIBUTES)))  # fmt: skip
+    def approve(self, data: st.DataObject, door: str, attribute: str) -> None:
+        """The holder approves (weighted, so that examples reach the end of the chain)."""
+        self._decide(data, "approve", door, attribute, other=False)
+
+    @precondition(lambda self: bool(self.waiting()))
+    @rule(data=st.data(), doors=st.lists(st.sampled_from(("api", "page")), min_size=4, max_size=4))
+    def carry_through(self, data: st.DataObject, doors: list[str]) -> None:
+        """Every remaining level approved by its holder (主动公开 confirmed), then the office publishes:
+        the path to the public side, taken whole so that examples reach it among the other acts."""
+        doc = data.draw(st.sampled_from(self.waiting()))
+        for door in doors:
+            if self.run(doc).state.value != "waiting":
+                break
+            self._decide(data, "approve", door, "proactive", other=False, doc=doc)
+            self._rows = None
+        if self.state(doc) == "approved":
+            self._publish(doc, "office")
+
+    def _decide(
+        self, data: st.DataObject, decision: str, door: str, attribute: str, *, other: bool, doc: str | None = None
+    ) -> None:
+        doc = doc or data.draw(st.sampled_from(self.waiting()))
+        view = self.run(doc)
+        holder = REVIEWERS.get(view.level.name) if view.state.value == "waiting" else None
+        user = data.draw(st.sampled_from([u for u in USERS if u != holder])) if other or holder is None else holder
+        last = view.position == len(view.levels) - 1
+        body: dict[str, Any] = {"decision": decision, "comment": "状态机意见"}
+        if decision == "approve" and last:
+            body["attribute"] = attribute
+            if attribute != "proactive":
+                body["ground"] = "art16_1"
+        before = snapshot(self.world)
+        if door == "api":
+            response = self.http.post(f"/api/v1/reviews/{doc}/decisions", headers=self.as_user(user), json=body)
+        else:
+            secret = self.sessions[user]
+            form = {**{k: str(v) for k, v in body.items()}, "csrf_token": csrf_token(secret)}
+            response = self.http.post(f"/work/reviews/{doc}/decision", data=form,
+                                      headers={"Cookie": f"govpub_session={secret}"})  # fmt: skip
+        self.expect(
+            response,
+            allowed=user == holder,
+            before=before,
+            what=f"{decision} of {doc} by {user} at {view.level.name} via {door}",
+        )
+        self._rows = None
+        event(f"document {self.state(doc)}")
+
+    @precondition(lambda self: any((v := self.run(d)) is not None and v.state.value == "referred" for d in self.docs))
+    @rule(data=st.data(), cleared=st.booleans(), user=st.sampled_from(USERS))
+    def resolve_referral(self, data: st.DataObject, cleared: bool, user: str) -> None:
+        """The secrecy administration's answer, recorded by the office (anyone else is refused)."""
+        doc = data.draw(st.sampled_from([d for d in self.docs if (v := self.run(d)) is not None
+                                         and v.state.value == "referred"]))  # fmt: skip
+        before = snapshot(self.world)
+        response = self.http.post(f"/api/v1/referrals/{doc}/resolution", headers=self.as_user(user),
+                                  json={"cleared": cleared, "comment": "保密行政管理部门意见"})  # fmt: skip
+        self.expect(response, allowed=user == "office", before=before, what=f"referral answer on {doc} by {user}")
+
+    def in_state(self, state: str) -> list[str]:
+        return [d for d in self.docs if self.state(d) == state]
+
+    @precondition(lambda self: bool(self.docs))
+    @rule(data=st.data(), user=st.sampled_from(("office", "office", "office", "drafter", "leader", "wechat", None)))
+    def publish(self, data: st.DataObject, user: str | None) -> None:
+        """The office publishes an approved 主动公开 version; anything else is refused and changes nothing."""
+        ready = [d for d in self.in_state("approved") if self.row(d).attribute == "proactive"]
+        self._publish(data.draw(st.sampled_from(ready * 4 + self.docs)), user)
+
+    def _publish(self, doc: str, user: str | None) -> None:
+        row = self.row(doc)
+        publishable = row.state == "approved" and row.attribute == "proactive"
+        before = snapshot(self.world)
+        response = self.http.post(f"/api/v1/documents/{doc}/publication", headers=self.as_user(user))
+        self._rows = None
+        if user == "office" and publishable:
+            assert response.status_code == 200, response.text
+            outcome = response.json()["state"]
+            event(f"publication {outcome}")
+            if outcome == "held":  # a policy waits for its interpretation (or its deadline): nothing goes out
+                assert snapshot(self.world)["publications"] == before["publications"]
+            else:
+                assert (outcome, self.state(doc)) == ("published", "published"), response.text
+        else:
+            self.expect(response, allowed=False, before=before, what= f"publication of {doc} ({row.state}, {row.attribute}) by {user}",
+                        strict=user != "office")  # fmt: skip
+
+    @precondition(lambda self: bool(self.docs))
+    @rule(data=st.data(), user=st.sampled_from(("office", "office", "drafter", "leader")))
+    def withdraw(self, data: st.DataObject, user: str) -> None:
+        """The office withdraws a published document (its public copies go); nobody else may."""
+        doc = data.draw(st.sampled_from(self.in_state("published") * 2 + self.docs))
+        published = self.state(doc) == "published"
+        before = snapshot(self.world)
+        response = self.http.post(f"/api/v1/documents/{doc}/withdrawal", headers=self.as_user(user),
+                                  json={"reason": "状态机撤回"})  # fmt: skip
+        if user == "office" and published:
+            assert response.status_code == 200, response.text
+            event("withdrawn")
+        else:
+            self.expect(
+                response, allowed=False, before=before, what=f"withdrawal of {doc} by {user}", strict=user != "office"
+            )
+
+    @precondition(lambda self: bool(self.docs))
+    @rule(data=st.data(), sample=st.integers(0, 4), other=st.booleans())
+    def revise(self, data: st.DataObject, sample: int, other: bool) -> None:
+        """Its drafter sends a new version (allowed where the rules allow: after a return, for one); the
+        other drafter may not."""
+        doc = data.draw(st.sampled_from(self.docs))
+        drafter = self.owner[doc] if not other else ({"drafter", "drafter2"} - {self.owner[doc]}).pop()
+        payload, files = sample_submission(sample, drafter=drafter)
+        payload["title"] = f"{payload['title']}（修订{os.urandom(3).hex()}）"
+        before = snapshot(self.world)
+        response = self.http.post(f"/api/v1/documents/{doc}/versions", headers=self.as_user(drafter),
+                                  **multipart(payload, files))  # fmt: skip
+        self.expect(response, allowed=not other, before=before, what=f"revision of {doc} by {drafter}")
+
+    @precondition(lambda self: bool(self.docs))
+    @rule(data=st.data())
+    def guess(self, data: st.DataObject) -> None:
+        """An anonymous caller asks for what is not public: the catalogue and the public objects answer 404."""
+        doc = data.draw(st.sampled_from(self.docs))
+        row = self.row(doc)
+        number, state, attribute = row.index_number, row.state, row.attribute
+        if not number or (state == "published" and attribute == "proactive"):
+            return
+        if state == "withdrawn":  # the notice stays public, and nothing of the document
+            notice = self.http.get(f"/api/v1/catalogue/{number}")
+            assert (notice.status_code, notice.json()["status"]) == (200, "withdrawn"), notice.text
+            assert not {"body", "attachments", "summary"} & set(notice.json()), notice.text  # only the notice
+            assert self.http.get(f"/documents/{number}/1/metadata.json").status_code == 404
+            return
+        for path in (f"/api/v1/catalogue/{number}", f"/documents/{number}/1/metadata.json"):
+            answer = self.http.get(path)
+            assert answer.status_code == 404, (path, state, answer.status_code)
+
+    @invariant()
+    def nothing_public_early_or_twice(self) -> None:
+        self._rows = None  # the step's act is done: read afresh
+        check_public_side(self.world)
+
+
+@pytest.fixture(scope="module")
+def page_sessions(shared_world: ApiWorld) -> dict[str, str]:
+    """A signed-in page session for every user of the world."""
+    sessions = {}
+    for user in USERS:
+        shared_world.govpub.identities.set_password(operator(), user, PASSWORD)
+        sessions[user] = shared_world.govpub.sessions.sign_in(user, PASSWORD).secret
+    return sessions
+
+
+def test_no_door_discloses_early_or_twice_or_lets_a_refusal_change_anything(
+    shared_world: ApiWorld, page_sessions: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    machine = type("Machine", (DoorsMachine,), {"world": shared_world, "sessions": page_sessions})
+    run_state_machine_as_test(machine, settings=settings(  # type: ignore[arg-type]
+        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    ))  # fmt: skip
+    with capsys.disabled():  # what the examples reached, for the long run's figures (pytest -s not needed)
+        sys.stdout.write(f"\nstateful: {EXAMPLES} examples × ≤{STEPS} steps; reached {dict(sorted(REACHED.items()))}\n")
+    REACHED.clear()
