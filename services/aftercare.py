@@ -17,7 +17,7 @@ from services.feed_log import FeedLog
 from services.public_records import PublicRecords, last_publication
 from services.review_service import EventSink
 from storage.db import read_scope, session_scope
-from storage.models import Document, FeedChannel, FeedItem, utcnow
+from storage.models import AuditEvent, Document, FeedChannel, FeedItem, aware, utcnow
 from storage.objectstore import ObjectStore
 from storage.public import PublicWriter
 from storage.repository.agencies import get_user, user_roles
@@ -173,16 +173,24 @@ class Aftercare:
         return self._log.after_change(touched, deliveries)
 
     def leftover_withdrawn_copies(self) -> list[str]:
-        """Withdrawn documents whose public copy is still there (a withdrawal interrupted): remove them."""
+        """Withdrawn documents whose withdrawal was interrupted — a public copy still there, or the notice
+        not yet written (a crash after the last delete): finish it, the notice as the withdrawal wrote it."""
         cleaned = []
         with read_scope(self._engine) as session:
             withdrawn = list(session.exec(select(Document).where(
                 Document.state == DocumentState.WITHDRAWN.value, col(Document.index_number).is_not(None))))  # fmt: skip
         for document in withdrawn:
             prefix = f"documents/{document.index_number}/"
-            keys = [k for k in self._store.list_keys(self._writer.bucket, prefix) if not k.endswith("withdrawn.json")]
-            if keys:
-                notice = {"index_number": document.index_number, "title": document.title, "withdrawn": True}
-                self._writer.withdraw_copy(document.index_number or "", json.dumps(notice, ensure_ascii=False).encode())
-                cleaned.append(document.id)
+            keys = set(self._store.list_keys(self._writer.bucket, prefix))
+            if keys == {prefix + "withdrawn.json"}:
+                continue
+            with read_scope(self._engine) as session:
+                event = session.exec(select(AuditEvent).where(
+                    AuditEvent.entity_id == document.id, AuditEvent.action == "document.withdrawn",
+                ).order_by(col(AuditEvent.sequence).desc())).first()  # fmt: skip
+            notice = {"index_number": document.index_number, "title": document.title, "withdrawn": True,
+                      "reason": (event.reason or "") if event else "",
+                      "withdrawn_at": aware(event.occurred_at).isoformat() if event else None}  # fmt: skip
+            self._writer.withdraw_copy(document.index_number or "", json.dumps(notice, ensure_ascii=False).encode())
+            cleaned.append(document.id)
         return cleaned
