@@ -148,7 +148,7 @@ def test_a_returned_document_is_revised_over_http(api_world: ApiWorld) -> None:
         assert (revised.json()["document_id"], revised.json()["version"]) == (doc, 2)
         assert drafter.get(f"/api/v1/documents/{doc}").json()["current_version"] == 2
     with w.client("drafter2") as other:
-        assert other.post(f"/api/v1/documents/{doc}/versions", json=changed).status_code == 422  # not their document
+        assert other.post(f"/api/v1/documents/{doc}/versions", json=changed).status_code == 403  # not their document
         assert other.get(f"/api/v1/documents/{doc}").status_code == 403
 
 
