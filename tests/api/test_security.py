@@ -228,29 +228,24 @@ def cli_env(w: ApiWorld, user: str) -> dict[str, str]:
             "GOVPUB_TOKEN": w.tokens[user], "COLUMNS": "200"}  # fmt: skip
 
 
-def test_the_command_line_refuses_self_approval(world: ApiWorld) -> None:
+@pytest.mark.parametrize(("reviewer", "refusal"), [
+    ("both", "drafter may not review their own document"),  # self-approval
+    ("reviewer2", "does not hold the review level 初审"),  # a level not held
+])  # fmt: skip
+def test_the_command_line_refuses_self_approval_and_an_unheld_level(
+    world: ApiWorld, reviewer: str, refusal: str
+) -> None:
     w = world
-    both_drafter_and_reviewer(w)
-    own = submit(w, "both", title="自己起草的文件")
-    w.begin_review(own, 1)
-    before, count = state(w), audit_count(w)
-    refused = run_govpub(cli_env(w, "both"), "review", "approve", own, "--comment", "自己通过")
-    assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "drafter may not review their own document" in refused.stderr
-    [event] = assert_only_refusals_added(w, before, count, 1)
-    assert (event.actor, event.after) == ("both", {"act": "decide.approve", "via": "cli", "kind": "user"})
-
-
-def test_the_command_line_refuses_a_level_the_reviewer_does_not_hold(world: ApiWorld) -> None:
-    w = world
-    doc = submit(w, title="待初审的文件")
+    if reviewer == "both":
+        both_drafter_and_reviewer(w)
+    doc = submit(w, "both", title="自己起草的文件") if reviewer == "both" else submit(w, title="待初审的文件")
     w.begin_review(doc, 1)
     before, count = state(w), audit_count(w)
-    refused = run_govpub(cli_env(w, "reviewer2"), "review", "approve", doc, "--comment", "越级")
+    refused = run_govpub(cli_env(w, reviewer), "review", "approve", doc, "--comment", "审核意见")
     assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "does not hold the review level 初审" in refused.stderr
+    assert refusal in refused.stderr
     [event] = assert_only_refusals_added(w, before, count, 1)
-    assert (event.actor, event.after) == ("reviewer2", {"act": "decide.approve", "via": "cli", "kind": "user"})
+    assert (event.actor, event.after) == (reviewer, {"act": "decide.approve", "via": "cli", "kind": "user"})
 
 
 # -- a deactivated user ----------------------------------------------------------------------------
