@@ -136,6 +136,9 @@ def redrive_publication(publisher: PublicationService, tally: Tally) -> None:
     def finish_withdrawals() -> None:
         report.withdrawals_finished.extend(publisher.leftover_withdrawn_copies())
 
+    def finish_status_records() -> None:
+        report.status_records_written.extend(publisher.leftover_status_records())
+
     def rebuild() -> None:
         publisher.rebuild_feeds()
 
@@ -146,7 +149,8 @@ def redrive_publication(publisher: PublicationService, tally: Tally) -> None:
         report.overdue.extend(d.document_id for d in publisher.notify_overdue())
 
     steps: dict[str, Callable[[], None]] = {
-        "withdrawals": finish_withdrawals, "feeds": rebuild, "deliveries": deliver, "deadlines": deadlines,
+        "withdrawals": finish_withdrawals, "status records": finish_status_records, "feeds": rebuild,
+        "deliveries": deliver, "deadlines": deadlines,
         "audit checkpoint": publisher.checkpoint_due,
     }  # fmt: skip
     for name, step in steps.items():

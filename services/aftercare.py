@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from disclosure.attributes import Role
@@ -144,6 +144,7 @@ class Aftercare:
                 note = f"{note}（见{link['title']}，索引号 {link['index_number']}）"
             before = {"validity": document.validity}
             document.validity, document.validity_note = validity.value, note[:500]
+            document.status_due_at = utcnow()  # status.json is written after the commit
             session.add(document)
             append_event(
                 session=session,
@@ -164,13 +165,33 @@ class Aftercare:
             touched = self._log.append(session, document, last.version, FeedAction.VALIDITY, entry,
                                        deliveries=deliveries, event="govpub.document.corrected")  # fmt: skip
             version = last.version
-        # the status record after the commit (no S3 request inside it); see docs/architecture.md on a crash between
-        with read_scope(self._engine) as session:
-            status = self._log.clear_status(session, get_document(session=session, document_id=document_id))
-        self._writer.write_cleared(status, unless_same=False)
+        self.write_due_status(document_id)  # after the commit (no S3 request inside it); re-driven if cut off
         self._events.emit("govpub.document.corrected", document_id=document_id, version=version,
                           payload={"validity": validity.value})  # fmt: skip
         return self._log.after_change(touched, deliveries)
+
+    def write_due_status(self, document_id: str) -> bool:
+        """Write the status record of a document whose status.json is behind its record; True: written.
+
+        The mark is cleared only if no later change set it again while this write went on.
+        """
+        with read_scope(self._engine) as session:
+            document = get_document(session=session, document_id=document_id)
+            due = document.status_due_at
+            if due is None:
+                return False
+            status = self._log.clear_status(session, document)
+        self._writer.write_cleared(status)  # the same bytes already there: left alone
+        with session_scope(self._engine) as session:
+            session.exec(update(Document).where(col(Document.id) == document_id, col(Document.status_due_at) == due)
+                         .values(status_due_at=None))  # fmt: skip
+        return True
+
+    def leftover_status_records(self) -> list[str]:
+        """Documents whose status.json a validity change left behind (cut off after its commit): written now."""
+        with read_scope(self._engine) as session:
+            due = list(session.exec(select(Document.id).where(col(Document.status_due_at).is_not(None))))
+        return [document_id for document_id in due if self.write_due_status(document_id)]
 
     def leftover_withdrawn_copies(self) -> list[str]:
         """Withdrawn documents whose withdrawal was interrupted — a public copy still there, or the notice

@@ -193,6 +193,10 @@ class PublicationService:
         """Finish interrupted withdrawals."""
         return self._aftercare.leftover_withdrawn_copies()
 
+    def leftover_status_records(self) -> list[str]:
+        """Write status records that validity changes cut off after their commit left behind."""
+        return self._aftercare.leftover_status_records()
+
     def deadlines(self, session: Session) -> list[Deadline]:
         """Open deadlines, soonest first."""
         return self._watch.deadlines(session)

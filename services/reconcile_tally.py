@@ -52,6 +52,7 @@ class ReconcileReport:
     published: list[str] = field(default_factory=list)
     publish_failed: list[str] = field(default_factory=list)
     withdrawals_finished: list[str] = field(default_factory=list)
+    status_records_written: list[str] = field(default_factory=list)  # status.json left behind a validity change
     delivered: int = 0
     overdue: list[str] = field(default_factory=list)
 

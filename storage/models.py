@@ -123,6 +123,9 @@ class Document(SQLModel, table=True):
     index_number: str | None = Field(default=None, max_length=64, unique=True)
     validity: str = Field(default="valid", max_length=20)
     validity_note: str = Field(default="", max_length=500)
+    # the public status.json is behind the record since this moment (a validity change commits first and
+    # writes it after); cleared once a write of the record as it stood then has returned
+    status_due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

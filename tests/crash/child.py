@@ -5,7 +5,8 @@
 Step boundaries are counted from the moment the act starts: after each S3 write or delete that
 returns (``put``, ``delete``), and after each database commit (SQLAlchemy's ``after_commit``). At
 the N-th the process kills itself with SIGKILL — no cleanup, no finally blocks, as a power cut or
-the OOM killer would. Each boundary is appended to GOVPUB_CRASH_TRACE first, so the harness knows
+the OOM killer would. In push, a boundary also follows each webhook request that was answered
+(sent, not yet recorded). Each boundary is appended to GOVPUB_CRASH_TRACE first, so the harness knows
 where it died. An act with fewer than N boundaries ends normally (exit 0).
 """
 
@@ -22,7 +23,9 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from disclosure.attributes import DisclosureAttribute
+from disclosure.publication import Validity
 from disclosure.review import Decision, DecisionRequest
+from feeds.push import Pusher
 from storage.db import make_engine
 from storage.objectstore import S3ObjectStore
 from tests.helpers import REVIEWERS
@@ -60,6 +63,18 @@ def instrument(store: S3ObjectStore, boundaries: Boundaries) -> None:
     event.listen(Session, "after_commit", lambda _session: boundaries.cross("commit"))
 
 
+def instrument_push(pusher: Pusher, boundaries: Boundaries) -> None:
+    """A boundary after each webhook request that got its answer, before the attempt is recorded."""
+    send = pusher._send
+
+    async def sent(client: Any, claim: Any) -> Any:
+        attempt = await send(client, claim)
+        boundaries.cross(f"sent {claim.delivery_id}")
+        return attempt
+
+    pusher._send = sent  # type: ignore[method-assign]
+
+
 def main() -> None:
     scenario, document, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
     env = os.environ
@@ -71,6 +86,7 @@ def main() -> None:
     world = World(engine, store, env["GOVPUB_CRASH_PREFIX"], Path(env["GOVPUB_CRASH_TMP"]))
     boundaries = Boundaries(kill_at, Path(env["GOVPUB_CRASH_TRACE"]))
     instrument(store, boundaries)
+    instrument_push(world.service.pusher, boundaries)
     boundaries.armed = True
     if scenario == "intake":
         world.submit(2, changes={"title": document})
@@ -81,8 +97,12 @@ def main() -> None:
         world.review.decide(document, DecisionRequest(Decision.APPROVE, REVIEWERS[view.level.name], "同意",
                                                       confirmed_attribute=DisclosureAttribute.PROACTIVE),
                             via="cli")  # fmt: skip
-    elif scenario == "publish":
+    elif scenario in ("publish", "correct"):  # a correction is the publication of a later version
         world.service.publish(document)
+    elif scenario == "validity":
+        world.service.set_validity(document, Validity.REPEALED, actor="office", note="被测试文件废止")
+    elif scenario == "push":  # DOCUMENT: the delivery ids to send, comma-separated
+        world.service.pusher.deliver_due(only_ids=set(document.split(",")))
     elif scenario == "withdraw":
         world.service.withdraw(document, actor="office", reason="撤回测试")
     else:

@@ -232,7 +232,7 @@ def test_deleted_flow_runs_and_a_failing_item_stop_nothing_and_the_result_counts
     assert crashed in report.restarted  # the other open reviews were handled
     assert report.steps["voided"].failed == 0
     assert report.steps["voided"].handled >= 1  # the deleted wait: nothing left to cancel
-    for later in ("publish", "withdrawals", "feeds", "deliveries", "deadlines", "audit checkpoint"):
+    for later in ("publish", "withdrawals", "status records", "feeds", "deliveries", "deadlines", "audit checkpoint"):
         assert report.steps[later].failed == 0, later  # every later step still ran
     assert report.steps["feeds"].handled == report.steps["deliveries"].handled == 1
 

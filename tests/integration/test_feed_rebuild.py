@@ -10,7 +10,14 @@ from tests.integration.test_feed_pages import _publish_new
 from tests.integration.test_publication import World
 
 PROBE = "govpub-test-probe"
-PUBLICATION_STEPS = ("publish", "withdrawals", "feeds", "deliveries", "deadlines")  # a tick's steps on this world
+PUBLICATION_STEPS = (
+    "publish",
+    "withdrawals",
+    "status records",
+    "feeds",
+    "deliveries",
+    "deadlines",
+)  # a tick's steps on this world
 
 
 def _probe_all(world: World) -> list[str]:

@@ -1,0 +1,28 @@
+"""status due: a published document whose public status.json is behind its record
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-04
+
+A validity change commits, then writes ``documents/<索引号>/status.json``. ``document.status_due_at``
+is set in the change's transaction and cleared once the write has returned; the reconciler writes
+the status record of every document where it is set, so a crash between the two is recovered.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("document") as table:
+        table.add_column(sa.Column("status_due_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("document") as table:
+        table.drop_column("status_due_at")
