@@ -120,7 +120,8 @@ class Stack:
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
                 db.get_secret_value() if db else f"sqlite+aiosqlite:///{home / 'prefect.db'}"
             )
-            self._spawn("server", [_bin("prefect"), "server", "start", "--host", "127.0.0.1",
+            # Prefect's server with a fix to its SQLite driver (govpub.prefect_server: a 60 s stall)
+            self._spawn("server", [sys.executable, "-m", "govpub.prefect_server", "--host", "127.0.0.1",
                                    "--port", str(port)], env)  # fmt: skip
             self._wait_healthy()
             (home / "api.json").write_text(json.dumps({"url": self.api_url, "pid": os.getpid()}))
