@@ -224,7 +224,7 @@ def check_declared(read: ReadSubmission) -> None:
     """Each upload is declared in $.attachments with its size and sha256 (intake checks it all again)."""
     try:
         data = json.loads(read.raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than json can
         return  # intake reports the JSON error itself, in its own words
     declared = data.get("attachments") if isinstance(data, dict) else None
     specs = {a.get("file_name"): (i, a) for i, a in enumerate(declared or []) if isinstance(a, dict)}

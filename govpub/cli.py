@@ -423,4 +423,7 @@ def deadlines(as_json: Annotated[bool, typer.Option("--json", help="print JSON")
 def main() -> None:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # urllib3 warns at each retry of a request to the object store; one that fails for good is the
+    # command's one line (ServiceUnavailable, exit 3)
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     app()

@@ -23,8 +23,9 @@ from disclosure.errors import (
     RuleViolation,
     ServiceUnavailable,
     Unauthenticated,
+    Violation,
 )
-from govpub.stack import running_api, use_prefect
+from govpub.stack import healthy, running_api, use_prefect
 from services.bootstrap import App, open_app
 from services.facade import Govpub
 from services.principal import Principal, operator
@@ -74,9 +75,12 @@ def handled(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def events_for(opened: App) -> EventSink:
-    """Events go to Prefect when a server is running or configured; otherwise they are logged."""
+    """Events go to Prefect when a server (configured, or the one `govpub serve` runs) answers; otherwise
+    they are logged: a configured server that is down would hold the command's exit for half a minute
+    while Prefect's events client retries, and print its warnings; the reconciler starts what the
+    events would have (reviews, publication, scheduled releases)."""
     api = running_api(opened.settings)
-    if api is None:
+    if api is None or not healthy(api):
         return NoEvents()
     use_prefect(opened.settings, api)
     from flows.prefect_events import PrefectEvents  # noqa: PLC0415 - imports prefect
@@ -128,7 +132,10 @@ def principal_for(opened: App, as_user: str | None, implied_user: str | None = N
             raise Forbidden(f"--as {as_user} does not match the credentials in use ({principal.username})")
         return principal
     if not as_user and implied_user and opened.settings.environment is Environment.DEVELOPMENT:
-        as_user = implied_user
+        try:
+            return opened.identities.impersonate(implied_user, via="cli")
+        except Unauthenticated as exc:  # the submission file named them: say so, at its field
+            raise InvalidInput([Violation("$.drafter", str(exc))]) from None
     if as_user:
         if opened.settings.environment is Environment.PRODUCTION:
             raise Unauthenticated("--as is refused in production: run `govpub login USER` or set GOVPUB_TOKEN")

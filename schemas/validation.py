@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -85,11 +86,13 @@ def load_json(raw: bytes, *, source: str = "$") -> Any:  # noqa: ANN401 - any JS
         return seen
 
     try:
-        value = json.loads(text, object_pairs_hook=pairs)
+        value = json.loads(text, object_pairs_hook=pairs, parse_constant=_not_a_number)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             [Violation(source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
         ) from None
+    except ValueError as exc:  # a number of more digits than Python converts (CVE-2020-10735), NaN or Infinity
+        raise InvalidInput([Violation(source, f"not valid JSON: {_number_problem(exc)}")]) from None
     except RecursionError:
         raise InvalidInput([Violation(source, f"is nested more than {MAX_DEPTH} levels deep")]) from None
     violations = [Violation(source, f"the key {key!r} appears more than once") for key in duplicates]
@@ -97,6 +100,20 @@ def load_json(raw: bytes, *, source: str = "$") -> Any:  # noqa: ANN401 - any JS
     if violations:
         raise InvalidInput(violations)
     return value
+
+
+class _NotANumber(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON (RFC 8259) has no such numbers."""
+
+
+def _not_a_number(name: str) -> float:
+    raise _NotANumber(f"{name} is not a JSON number")
+
+
+def _number_problem(exc: ValueError) -> str:
+    if isinstance(exc, _NotANumber):
+        return str(exc)
+    return f"a number has more than {sys.get_int_max_str_digits()} digits"
 
 
 def _bad_text(value: object, root: str) -> list[Violation]:

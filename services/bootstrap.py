@@ -80,7 +80,7 @@ def open_store(settings: Settings, *, owner: str = "call") -> Iterator[S3ObjectS
             store = S3ObjectStore.connect(
                 cfg.endpoint, access_key=cfg.access_key or "",
                 secret_key=cfg.secret_key.get_secret_value() if cfg.secret_key else "",
-                secure=cfg.secure, region=cfg.region,
+                secure=cfg.secure, region=cfg.region, timeout=cfg.timeout,
             )  # fmt: skip
         else:
             managed = ManagedSeaweed(
@@ -90,7 +90,7 @@ def open_store(settings: Settings, *, owner: str = "call") -> Iterator[S3ObjectS
             endpoint = stack.enter_context(managed)
             store = S3ObjectStore.connect(
                 endpoint.address, access_key=endpoint.access_key,
-                secret_key=endpoint.secret_key, secure=False, region=None,
+                secret_key=endpoint.secret_key, secure=False, region=None, timeout=cfg.timeout,
             )  # fmt: skip
         store.ensure_bucket(cfg.private_bucket)
         store.ensure_bucket(cfg.public_bucket)

@@ -32,7 +32,7 @@ from services.bootstrap import App, extraction_limits, today
 from services.calendar import load_calendar
 from services.catalogue import CatalogueService
 from services.channels import channel_overview, deactivate_channel, export_feeds, register_channel
-from services.extract.text import served_media_type
+from services.extract.text import is_active, served_media_type
 from services.housekeeping import GcReport, collect_orphans
 from services.intake import Intake, IntakeResult, parse_payload
 from services.principal import Principal, PrincipalKind
@@ -173,7 +173,7 @@ class Govpub:
         if row is None:
             raise NotFound(f"no attachment {file_name!r} in version {version} of {document_id}")
         bucket, served = self.app.settings.store.private_bucket, None
-        if row.media_type.startswith("text/"):  # stored without a charset: the link names the one its bytes are in
+        if row.media_type.startswith("text/") or is_active(row.media_type):  # the charset its bytes are in; never run
             served = served_media_type(row.media_type, self.app.store.get(bucket, row.object_key))
         return self.app.store.presign_get(bucket, row.object_key, timedelta(seconds=PRESIGN_SECONDS),
                                           content_type=served)  # fmt: skip

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from disclosure.errors import ObjectNotFound
 from services.bootstrap import PUBLIC_PREFIXES, App
+from services.extract.text import is_active
 
 FEED_FILES = frozenset({"atom.xml", "rss.xml", "feed.json"})
 _TYPES = {".xml": "application/xml", ".json": "application/json", ".html": "text/html; charset=utf-8"}
@@ -99,6 +100,8 @@ def _content_type(key: str, stored: str | None) -> str:
         for suffix, media in _FEED_TYPES.items():
             if name.endswith(suffix):
                 return f"{media}; charset=utf-8"
+    if "/attachments/" in key:  # a drafter's file: as it was stored (never active), not guessed from its name
+        return stored if stored and not is_active(stored) else "application/octet-stream"
     if stored and stored != "application/octet-stream":
         return stored
     dot = name.rfind(".")

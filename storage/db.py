@@ -13,6 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -50,8 +51,26 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 connection.exec_driver_sql("PRAGMA query_only=OFF")
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+        event.listen(engine, "handle_error", _unavailable)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _unavailable)
+    return engine
+
+
+def _unavailable(context: ExceptionContext) -> None:
+    """A database that cannot be reached — refused, gone in the middle of a transaction — or locked by
+    another process past the busy timeout raises ServiceUnavailable (one line; the transaction is
+    rolled back, nothing of it stored); every other error is left as it is. A pool's pre-ping is left
+    alone: it reconnects by itself."""
+    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, OperationalError):
+        return
+    reason = str(context.original_exception).strip().splitlines()
+    first = reason[0][:300] if reason else type(context.original_exception).__name__
+    if context.is_disconnect or context.connection is None:
+        raise ServiceUnavailable(f"cannot reach the database: {first}") from context.original_exception
+    if "database is locked" in first:
+        raise ServiceUnavailable(f"the database is locked by another process: {first}") from context.original_exception
 
 
 def _private_sqlite_file(path: Path) -> None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol
 
+import certifi
 from minio import Minio
 from minio.error import InvalidResponseError, S3Error, ServerError
+from urllib3 import PoolManager, Retry, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from disclosure.errors import ObjectNotFound, ServiceUnavailable
@@ -99,10 +102,14 @@ class S3ObjectStore:
 
     @classmethod
     def connect(
-        cls, endpoint: str, *, access_key: str, secret_key: str, secure: bool, region: str | None
-    ) -> S3ObjectStore:
-        """Build the minio client for an endpoint."""
-        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        cls, endpoint: str, *, access_key: str, secret_key: str, secure: bool, region: str | None,
+        timeout: float = 30.0,
+    ) -> S3ObjectStore:  # fmt: skip
+        """Build the minio client for an endpoint: each attempt waits at most ``timeout`` seconds to
+        connect and for each answer (minio's own default is five minutes, so a server that hangs held
+        every request for half an hour of retries); see ``http_client``."""
+        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
+                       http_client=http_client(timeout))  # fmt: skip
         return cls(client, endpoint_url=f"{'https' if secure else 'http'}://{endpoint}/")
 
     def ensure_bucket(self, bucket: str) -> None:
@@ -203,6 +210,18 @@ class S3ObjectStore:
                     yield item.object_name, item.last_modified
 
 
+def http_client(timeout: float) -> PoolManager:
+    """minio's HTTP client with bounded waits: a refused connection or a 5xx is tried again 5 times
+    with backoff (0.4, 0.8, 1.6, 3.2 s: about 6 s, then ServiceUnavailable); a server that accepts but
+    does not answer within ``timeout`` is asked once more (every request is idempotent: keys are
+    content-addressed or rewritten whole)."""
+    return PoolManager(
+        timeout=Timeout(connect=timeout, read=timeout), maxsize=10, cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=Retry(total=5, read=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )  # fmt: skip
+
+
 class _translated:  # noqa: N801 - used as a context manager, reads like a phrase
     """Translate the store errors we expect; re-raise everything else untouched."""
 
@@ -233,12 +252,23 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:200]
 
 
+_SHORT_REASONS = (("Connection refused", "connection refused"), ("reset by peer", "connection reset"),
+                  ("Read timed out", "no answer in time"), ("without response", "connection closed"))  # fmt: skip
+
+
 def _reason(exc: BaseException) -> str:
-    """The innermost cause of a connection failure, in one short line (urllib3 nests them)."""
+    """The innermost cause of a connection failure, in one short line (urllib3 nests them: in ``reason``,
+    or in a ProtocolError's arguments)."""
     reason: BaseException = exc
-    while (inner := getattr(reason, "reason", None)) is not None and isinstance(inner, BaseException):
+    while True:
+        inner = getattr(reason, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((arg for arg in reason.args if isinstance(arg, BaseException)), None)
+        if inner is None:
+            break
         reason = inner
     text = _first_line(reason)
-    if "Connection refused" in text:
-        return "connection refused"
+    for known, short in _SHORT_REASONS:
+        if known in text:
+            return short
     return text.split(": ", 1)[-1] if text.startswith("<") else text

@@ -46,10 +46,29 @@ def decode_text(data: bytes) -> str:
         return data.decode("gb18030", errors="replace")
 
 
+# Types a browser runs script in when it opens the file (HTML, XHTML, SVG, XML with XHTML elements)
+# or that load as script: an attachment declared as one is served as the text it is, never run.
+ACTIVE_MEDIA_TYPES = frozenset({
+    "text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/xsl",
+    "application/xslt+xml", "text/javascript", "application/javascript", "application/ecmascript",
+    "text/ecmascript", "application/x-javascript", "application/vnd.wap.xhtml+xml",
+    "application/rdf+xml", "application/mathml+xml",
+})  # fmt: skip
+
+
+def is_active(media_type: str) -> bool:
+    """Whether a browser would run script in (or as) a file served with this type."""
+    kind = media_type.split(";", maxsplit=1)[0].strip().lower()
+    return kind in ACTIVE_MEDIA_TYPES or kind.endswith(("+xml", "/xml"))
+
+
 def served_media_type(media_type: str, data: bytes) -> str:
     """The Content-Type to serve a file as: a text/* type with the charset its bytes decode in,
-    UTF-8 else GB18030 (without one a browser guesses, and shows UTF-8 Chinese as mojibake);
-    anything else, or text in neither, as it is."""
+    UTF-8 else GB18030 (without one a browser guesses, and shows UTF-8 Chinese as mojibake); an
+    active type (``is_active``) as text/plain, so that its script is shown, never run; anything
+    else, or text in neither, as it is."""
+    if is_active(media_type):
+        media_type = "text/plain"
     if not media_type.startswith("text/"):
         return media_type
     for charset in ("utf-8", "gb18030"):

@@ -9,6 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,13 +134,18 @@ def shared_world(
     if request.param == "sqlite":
         yield from run_world(settings_for(f"sqlite:///{tmp / 'govpub.db'}", seaweed, tmp / "data"), tmp)
         return
-    dsn: str = request.getfixturevalue("postgres_dsn")
+    with postgres_schema(request.getfixturevalue("postgres_dsn")) as url:
+        yield from run_world(settings_for(url, seaweed, tmp / "data"), tmp)
+
+
+@contextmanager
+def postgres_schema(dsn: str) -> Iterator[str]:
+    """A database URL on a schema of its own in the test database, dropped after (a module's world)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1) + f"?options=-csearch_path%3D{schema}"
     try:
-        yield from run_world(settings_for(url, seaweed, tmp / "data"), tmp)
+        yield dsn.replace("postgresql://", "postgresql+psycopg://", 1) + f"?options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -18,10 +18,11 @@ left, as an attacker would.
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import sys
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -31,14 +32,20 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlmodel import Session, select
 
+from flows.reconcile import redrive_publication
 from services.principal import operator
+from services.reconcile_tally import Tally
 from services.sessions import csrf_token
-from storage.models import Document, Publication, ReviewDecision, ReviewRun
+from storage.models import Document, Publication, utcnow
 from tests.api.conftest import REVIEWERS, USERS, ApiWorld, multipart, sample_submission
+from tests.api.stateful_checks import check_public_side, snapshot
+from tests.api.test_security import cli_env
+from tests.e2e.conftest import govpub as run_govpub
 
 EXAMPLES = int(os.environ.get("GOVPUB_STATEFUL_EXAMPLES", "100"))
 STEPS = int(os.environ.get("GOVPUB_STATEFUL_STEPS", "15"))
 PASSWORD = "stateful-test-password-1"
+DOORS = ("api", "page") * 8 + ("cli",)  # the command line is a process per decision: rarer
 DECISIONS = ("approve", "approve", "approve", "approve", "return", "reject", "refer")  # weighted
 ATTRIBUTES = ("proactive", "on_application", "withheld")
 ANSWERED = {200, 201, 303}  # the API's success, and the pages' redirect after a form
@@ -48,49 +55,6 @@ REACHED: Counter[str] = Counter()  # what the examples did (printed at the end: 
 
 def event(name: str) -> None:
     REACHED[name] += 1
-
-
-def snapshot(w: ApiWorld) -> dict[str, Any]:
-    """Every row a refused act must leave alone (the audit log excepted)."""
-    with Session(w.govpub.app.engine) as session:
-        return {
-            "documents": sorted(
-                (d.id, d.state, d.current_version, d.attribute, d.validity, d.index_number or "")
-                for d in session.exec(select(Document))
-            ),
-            "runs": sorted(
-                (r.document_id, r.version, r.state, r.position, r.attempt) for r in session.exec(select(ReviewRun))
-            ),
-            "decisions": len(session.exec(select(ReviewDecision.id)).all()),
-            "publications": sorted((p.document_id, p.version) for p in session.exec(select(Publication))),
-        }
-
-
-def check_public_side(w: ApiWorld) -> None:
-    """Nothing public belongs to a version that is not fully reviewed, 主动公开; each published once."""
-    store, bucket = w.govpub.app.store, w.govpub.app.settings.store.public_bucket
-    with Session(w.govpub.app.engine) as session:
-        publications = list(session.exec(select(Publication)))
-        documents = {d.id: d for d in session.exec(select(Document))}
-    twice = [key for key, n in Counter((p.document_id, p.version) for p in publications).items() if n > 1]
-    assert twice == [], f"published more than once: {twice}"
-    by_number = {d.index_number: d for d in documents.values() if d.index_number}
-    published_numbers = {p.index_number for p in publications}
-    for p in publications:
-        doc = documents[p.document_id]
-        assert doc.attribute == "proactive", (p.document_id, doc.attribute)
-    for key in store.list_keys(bucket, "documents/"):
-        number = "/".join(key.split("/")[1:3])
-        assert number in by_number, f"a public object of no document: {key}"
-        doc = by_number[number]
-        assert doc.attribute == "proactive", key
-        assert doc.state in {"approved", "published", "withdrawn"}, (key, doc.state)
-        if doc.state == "withdrawn":
-            assert key.endswith("/withdrawn.json"), f"left public after the withdrawal: {key}"
-    for key in store.list_keys(bucket, "feeds/"):
-        if key.endswith(".json"):
-            for item in json.loads(store.get(bucket, key))["items"]:
-                assert item["_govpub"]["index_number"] in published_numbers, key
 
 
 class DoorsMachine(RuleBasedStateMachine):
@@ -188,24 +152,25 @@ class DoorsMachine(RuleBasedStateMachine):
         return [d for d in self.docs if (v := self.run(d)) is not None and v.state.value == "waiting"]
 
     @precondition(lambda self: bool(self.waiting()))
-    @rule(data=st.data(), decision=st.sampled_from(DECISIONS), door=st.sampled_from(("api", "page")),
+    @rule(data=st.data(), decision=st.sampled_from(DECISIONS), door=st.sampled_from(DOORS),
           attribute=st.sampled_from(ATTRIBUTES), other=st.sampled_from((False, False, False, True)))  # fmt: skip
     def decide(self, data: st.DataObject, decision: str, door: str, attribute: str, other: bool) -> None:
         """A decision at the level waiting, by its holder or by anyone else, through the API or the pages."""
         self._decide(data, decision, door, attribute, other=other)
 
     @precondition(lambda self: bool(self.waiting()))
-    @rule(data=st.data(), door=st.sampled_from(("api", "page")),
+    @rule(data=st.data(), door=st.sampled_from(DOORS),
           attribute=st.sampled_from(("proactive", "proactive", "proactive", *ATTRIBUTES)))  # fmt: skip
     def approve(self, data: st.DataObject, door: str, attribute: str) -> None:
         """The holder approves (weighted, so that examples reach the end of the chain)."""
         self._decide(data, "approve", door, attribute, other=False)
 
     @precondition(lambda self: bool(self.waiting()))
-    @rule(data=st.data(), doors=st.lists(st.sampled_from(("api", "page")), min_size=4, max_size=4))
+    @rule(data=st.data(), doors=st.lists(st.sampled_from(DOORS), min_size=4, max_size=4))
     def carry_through(self, data: st.DataObject, doors: list[str]) -> None:
-        """Every remaining level approved by its holder (主动公开 confirmed), then the office publishes:
-        the path to the public side, taken whole so that examples reach it among the other acts."""
+        """Every remaining level approved by its holder (主动公开 confirmed), then the office publishes —
+        now, or (one time in three) with a release time an hour ahead first: the path to the public side,
+        taken whole so that examples reach it among the other acts."""
         doc = data.draw(st.sampled_from(self.waiting()))
         for door in doors:
             if self.run(doc).state.value != "waiting":
@@ -213,6 +178,8 @@ class DoorsMachine(RuleBasedStateMachine):
             self._decide(data, "approve", door, "proactive", other=False, doc=doc)
             self._rows = None
         if self.state(doc) == "approved":
+            if data.draw(st.sampled_from((False, False, True))):
+                self._schedule(doc, "office", 3600)
             self._publish(doc, "office")
 
     def _decide(
@@ -231,6 +198,8 @@ class DoorsMachine(RuleBasedStateMachine):
         before = snapshot(self.world)
         if door == "api":
             response = self.http.post(f"/api/v1/reviews/{doc}/decisions", headers=self.as_user(user), json=body)
+        elif door == "cli":
+            response = self._cli_decision(doc, user, body)
         else:
             secret = self.sessions[user]
             form = {**{k: str(v) for k, v in body.items()}, "csrf_token": csrf_token(secret)}
@@ -243,7 +212,20 @@ class DoorsMachine(RuleBasedStateMachine):
             what=f"{decision} of {doc} by {user} at {view.level.name} via {door}",
         )
         self._rows = None
+        event(f"door {door}")
         event(f"document {self.state(doc)}")
+
+    def _cli_decision(self, doc: str, user: str, body: dict[str, Any]) -> httpx.Response:
+        """``govpub review <decision>`` as a process with the user's token; its exit code as an HTTP status
+        (0 done, 1 refused by a rule, 2 bad input) so that ``expect`` judges every door alike."""
+        args = ["review", body["decision"], doc, "--comment", body["comment"]]
+        if "attribute" in body:
+            args += ["--attribute", body["attribute"], *(["--ground", body["ground"]] if "ground" in body else [])]
+        done = run_govpub(cli_env(self.world, user), *args)
+        assert "Traceback" not in done.stderr, done.stderr
+        status = {0: 200, 1: 403, 2: 422}.get(done.returncode)
+        assert status is not None, f"govpub {' '.join(args)}: exit {done.returncode}: {done.stderr}"
+        return httpx.Response(status, text=done.stderr)
 
     @precondition(lambda self: any((v := self.run(d)) is not None and v.state.value == "referred" for d in self.docs))
     @rule(data=st.data(), cleared=st.booleans(), user=st.sampled_from(USERS))
@@ -276,7 +258,7 @@ class DoorsMachine(RuleBasedStateMachine):
             assert response.status_code == 200, response.text
             outcome = response.json()["state"]
             event(f"publication {outcome}")
-            if outcome == "held":  # a policy waits for its interpretation (or its deadline): nothing goes out
+            if outcome in {"held", "embargoed"}:  # waits for its interpretation, or its release time
                 assert snapshot(self.world)["publications"] == before["publications"]
             else:
                 assert (outcome, self.state(doc)) == ("published", "published"), response.text
@@ -310,10 +292,78 @@ class DoorsMachine(RuleBasedStateMachine):
         drafter = self.owner[doc] if not other else ({"drafter", "drafter2"} - {self.owner[doc]}).pop()
         payload, files = sample_submission(sample, drafter=drafter)
         payload["title"] = f"{payload['title']}（修订{os.urandom(3).hex()}）"
+        if self.state(doc) == "published":  # a correction (更正): its note says what changed
+            payload["change_note"] = "状态机更正：订正第二段"
+            event("correction submitted")
         before = snapshot(self.world)
         response = self.http.post(f"/api/v1/documents/{doc}/versions", headers=self.as_user(drafter),
                                   **multipart(payload, files))  # fmt: skip
         self.expect(response, allowed=not other, before=before, what=f"revision of {doc} by {drafter}")
+
+    @precondition(lambda self: bool(self.docs))
+    @rule(data=st.data(), user=st.sampled_from(("office", "office", "office", "drafter", "leader")),
+          ahead=st.sampled_from((3600, 86400, None)))  # fmt: skip
+    def schedule(self, data: st.DataObject, user: str, ahead: int | None) -> None:
+        """The office sets (an hour or a day ahead) or clears an approved version's release time (定时发布);
+        the public-side check then holds that nothing of it is public before that moment."""
+        self._schedule(data.draw(st.sampled_from(self.in_state("approved") * 3 + self.docs)), user, ahead)
+
+    def _schedule(self, doc: str, user: str, ahead: int | None) -> None:
+        at = None if ahead is None else (utcnow() + timedelta(seconds=ahead)).isoformat()
+        before = snapshot(self.world)
+        response = self.http.post(f"/api/v1/documents/{doc}/release-time", headers=self.as_user(user),
+                                  json={"release_at": at})  # fmt: skip
+        self._rows = None
+        self.expect(response, allowed=user == "office", before=before,
+                    what=f"release time {ahead} s of {doc} ({self.state(doc)}) by {user}")  # fmt: skip
+
+    @precondition(lambda self: bool(self.in_state("approved")))
+    @rule()
+    def reconcile(self) -> None:
+        """The reconciler's publication part: due releases (embargoes whose time has come), interrupted
+        withdrawals, status records, feeds, deliveries — with no failure."""
+        tally = Tally(logging.getLogger(__name__))
+        redrive_publication(self.world.govpub.publication, tally)
+        assert tally.report.failed == 0, tally.report.summary()
+        event(f"reconcile: {len(tally.report.published)} published")
+        self._rows = None
+
+    @precondition(lambda self: bool(self.docs))
+    @rule(data=st.data(), user=st.sampled_from(("office", "office", "drafter", "leader")),
+          validity=st.sampled_from(("expired", "repealed", "amended", "valid")))  # fmt: skip
+    def change_validity(self, data: st.DataObject, user: str, validity: str) -> None:
+        """The office records a published document's validity (失效 / 废止 / 已修改); nobody else may."""
+        doc = data.draw(st.sampled_from(self.in_state("published") * 2 + self.docs))
+        before = snapshot(self.world)
+        response = self.http.put(f"/api/v1/documents/{doc}/validity", headers=self.as_user(user),
+                                 json={"validity": validity, "note": "状态机：有效性变化"})  # fmt: skip
+        self.expect(response, allowed=user == "office", before=before,
+                    what=f"validity {validity} of {doc} ({self.state(doc)}) by {user}")  # fmt: skip
+
+    @precondition(lambda self: bool(self.docs))
+    @rule(data=st.data(), owner=st.sampled_from(("office", "reviewer1", "drafter")), by_admin=st.booleans())
+    def revoked_token(self, data: st.DataObject, owner: str, by_admin: bool) -> None:
+        """A token made, used, revoked (by an admin or its owner): then every act with it is refused (401)
+        and changes nothing."""
+        created = self.http.post(f"/api/v1/users/{owner}/tokens", headers=self.as_user("admin"),
+                                 json={"expires_days": 1, "name": "状态机"})  # fmt: skip
+        assert created.status_code == 201, created.text
+        secret, token_id = created.json()["secret"], created.json()["token"]["id"]
+        bearer = {"Authorization": f"Bearer {secret}"}
+        assert self.http.get("/api/v1/me", headers=bearer).status_code == 200
+        revoked = self.http.delete(f"/api/v1/tokens/{token_id}", headers=self.as_user("admin" if by_admin else owner))
+        assert revoked.status_code == 200, revoked.text
+        doc = data.draw(st.sampled_from(self.docs))
+        before = snapshot(self.world)
+        refused = {"decision": "approve", "comment": "已撤销的令牌"}
+        for response in (
+            self.http.post(f"/api/v1/documents/{doc}/publication", headers=bearer),
+            self.http.post(f"/api/v1/reviews/{doc}/decisions", headers=bearer, json=refused),
+            self.http.get("/api/v1/me", headers=bearer),
+        ):
+            assert response.status_code == 401, response.text
+        assert snapshot(self.world) == before
+        event("revoked token: refused")
 
     @precondition(lambda self: bool(self.docs))
     @rule(data=st.data())
@@ -321,8 +371,12 @@ class DoorsMachine(RuleBasedStateMachine):
         """An anonymous caller asks for what is not public: the catalogue and the public objects answer 404."""
         doc = data.draw(st.sampled_from(self.docs))
         row = self.row(doc)
-        number, state, attribute = row.index_number, row.state, row.attribute
-        if not number or (state == "published" and attribute == "proactive"):
+        number, state = row.index_number, row.state
+        with Session(
+            self.world.govpub.app.engine
+        ) as session:  # a correction under review: its last version stays public
+            public = session.exec(select(Publication).where(Publication.document_id == doc)).first() is not None
+        if not number or (public and state != "withdrawn"):
             return
         if state == "withdrawn":  # the notice stays public, and nothing of the document
             notice = self.http.get(f"/api/v1/catalogue/{number}")

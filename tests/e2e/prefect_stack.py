@@ -13,11 +13,13 @@ import psycopg
 def prefect_stack(
     tmp_path_factory: Any, seaweed: Any, postgres_dsn: str, *, config: dict[str, Any] | None = None,
     started: Callable[[], None] | None = None, extra_env: dict[str, str] | None = None,
+    stacks: list[Any] | None = None,
 ) -> Iterator[dict[str, str]]:  # fmt: skip
     """Start the stack (its own Prefect database, SeaweedFS buckets and govpub record), yield the
     environment that reaches it, and take it all down again. ``config``: the agency configuration
     (default: the sample's); ``started``: run once the API is up (pause a deployment, …); ``extra_env``:
-    more settings for the stack and its processes."""
+    more settings for the stack and its processes; ``stacks``: the running ``govpub.stack.Stack`` is
+    appended to it (for a test that stops its server or its worker)."""
     from flows import runtime
     from govpub.stack import Stack, use_prefect
     from services.bootstrap import open_app
@@ -45,6 +47,8 @@ def prefect_stack(
     runtime.forget()  # flows run in this process compose from this module's settings, not an earlier one's
     settings = load_settings()
     running = Stack(settings)
+    if stacks is not None:
+        stacks.append(running)
     try:
         with open_app(settings, config=config):
             api = running.start()

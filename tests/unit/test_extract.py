@@ -56,6 +56,12 @@ def test_text_is_served_with_the_charset_its_bytes_are_in():
     assert served_media_type("application/pdf", words.encode()) == "application/pdf"
 
 
+def test_an_active_type_is_served_as_the_text_it_is():
+    page = "<script>alert(1)</script>通知".encode()
+    for active in ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"):
+        assert served_media_type(active, page) == "text/plain; charset=utf-8", active
+
+
 def test_unreadable_files_are_named():
     with pytest.raises(InvalidInput, match=r"cannot read text from a \.dwg file"):
         list(segments("plan.dwg", b"AC1032"))
