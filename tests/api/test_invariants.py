@@ -67,6 +67,7 @@ class DoorsMachine(RuleBasedStateMachine):
         super().__init__()
         self.docs: list[str] = []
         self.owner: dict[str, str] = {}
+        self.deactivated = False
         self._rows: dict[str, tuple[Document, Any]] | None = None
         self.http = httpx.Client(base_url=self.world.url, timeout=60, follow_redirects=False)
 
@@ -364,6 +365,35 @@ class DoorsMachine(RuleBasedStateMachine):
             assert response.status_code == 401, response.text
         assert snapshot(self.world) == before
         event("revoked token: refused")
+
+    @precondition(lambda self: not self.deactivated and bool(self.waiting()))
+    @rule(data=st.data())
+    def deactivated_reviewer(self, data: st.DataObject) -> None:
+        """A reviewer of the level waiting is added (by an admin, over the API), gets a token and a page
+        session, and is deactivated: then their decision is refused on both doors and changes nothing
+        (once per example: a user more each time)."""
+        self.deactivated = True
+        doc = data.draw(st.sampled_from(self.waiting()))
+        name, admin = f"sm-{os.urandom(4).hex()}", self.as_user("admin")
+        added = self.http.post("/api/v1/users", headers=admin, json={
+            "username": name, "name": "状态机审核人", "roles": ["reviewer"], "review_levels": [self.run(doc).level.name],
+        })  # fmt: skip
+        assert added.status_code == 201, added.text
+        token = self.http.post(f"/api/v1/users/{name}/tokens", headers=admin, json={"expires_days": 1})
+        self.world.govpub.identities.set_password(operator(), name, PASSWORD)
+        secret = self.world.govpub.sessions.sign_in(name, PASSWORD).secret
+        gone = self.http.post(f"/api/v1/users/{name}/deactivation", headers=admin)
+        assert gone.status_code == 200, gone.text
+        before = snapshot(self.world)
+        body = {"decision": "approve", "comment": "停用后的决定"}
+        api = self.http.post(f"/api/v1/reviews/{doc}/decisions", json=body,
+                             headers={"Authorization": f"Bearer {token.json()['secret']}"})  # fmt: skip
+        page = self.http.post(f"/work/reviews/{doc}/decision", data={**body, "csrf_token": csrf_token(secret)},
+                              headers={"Cookie": f"govpub_session={secret}"})  # fmt: skip
+        assert api.status_code == 401, api.text
+        assert (page.status_code, page.headers.get("location", "")[:7]) == (303, "/signin"), page.text
+        assert snapshot(self.world) == before
+        event("deactivated reviewer: refused")
 
     @precondition(lambda self: bool(self.docs))
     @rule(data=st.data())
