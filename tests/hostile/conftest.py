@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from services.principal import operator
 from storage.seaweed import SeaweedEndpoint
 from tests.api.conftest import USERS, ApiWorld, postgres_schema, run_world, settings_for
 from tests.hostile.files import LIMIT
-from tests.web.conftest import browser, playwright  # noqa: F401 - Chromium for test_neutralised.py
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "hostile-test-password-1"
 
@@ -42,3 +43,14 @@ def any_world(
         return
     with postgres_schema(request.getfixturevalue("postgres_dsn")) as url:
         yield from _world(url, seaweed, tmp)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for test_neutralised.py, stopped with its module: a sync Playwright driver left running
+    keeps an event loop running in the main thread, where later tests (asyncio.run) and the web
+    suite's own driver could not start theirs."""
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -18,11 +18,9 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    with op.batch_alter_table("document") as table:
-        table.add_column(sa.Column("status_due_at", sa.DateTime(timezone=True), nullable=True))
+def upgrade() -> None:  # a plain ADD COLUMN: a batch copy of document would trip its foreign keys on SQLite
+    op.add_column("document", sa.Column("status_due_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("document") as table:
-        table.drop_column("status_due_at")
+    op.drop_column("document", "status_due_at")
