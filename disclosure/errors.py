@@ -106,3 +106,10 @@ class Unauthenticated(GovpubError):
 
 class Forbidden(RuleViolation):
     """The authenticated principal may not do this (role, level, own document, operator only)."""
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message in one short line (its first, at most ``limit`` characters), or its type's
+    name when it has none: what a door shows of a backing service's failure."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:limit]

@@ -29,7 +29,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 from prefect.states import Running
 
-from disclosure.errors import ServiceUnavailable
+from disclosure.errors import ServiceUnavailable, first_line
 from services.reviewing import WaitingRun
 
 # A server that answers 503 (SQLite "database is locked" past its busy timeout, a restart) is asked
@@ -53,8 +53,7 @@ def resume(view: WaitingRun) -> None:
                     wake(client, UUID(view.flow_run_id), view, DOORS)
             except Exception as exc:  # Prefect raises plain exceptions; re-raised typed below
                 if delay is None or isinstance(exc, httpx.ConnectError):  # refused: its transport tried 3 times
-                    first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-                    raise ServiceUnavailable(f"recorded, but the flow run could not be resumed ({first_line}); "
+                    raise ServiceUnavailable(f"recorded, but the flow run could not be resumed ({first_line(exc)}); "
                                              "the reconciler will resume it") from exc  # fmt: skip
                 pause.wait(delay)
             else:

@@ -18,7 +18,7 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound as PrefectNotFound
 from prefect.states import Cancelled
 
-from disclosure.errors import ServiceUnavailable
+from disclosure.errors import ServiceUnavailable, first_line
 
 PUBLISH_DEPLOYMENT = "publish-document/publish-document"
 _NOT_STARTED = {StateType.SCHEDULED, StateType.PENDING}
@@ -34,7 +34,7 @@ class PrefectScheduler:
             if run.state is not None and run.state.is_final():  # this key's run was cancelled (time changed back)
                 run = _scheduled_run(document_id, at, f"{key}-after-{run.id}")
         except (httpx.HTTPError, PrefectNotFound) as exc:
-            raise ServiceUnavailable(f"Prefect did not schedule the run: {_first_line(exc)}") from exc
+            raise ServiceUnavailable(f"Prefect did not schedule the run: {first_line(exc)}") from exc
         return str(run.id)
 
     def cancel(self, flow_run_id: str) -> None:
@@ -48,7 +48,7 @@ class PrefectScheduler:
                 if run.state is not None and run.state.type in _NOT_STARTED:
                     client.set_flow_run_state(run.id, Cancelled(message="its release time changed"), force=True)
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(f"Prefect did not cancel the run: {_first_line(exc)}") from exc
+            raise ServiceUnavailable(f"Prefect did not cancel the run: {first_line(exc)}") from exc
 
 
 def _scheduled_run(document_id: str, at: datetime, key: str) -> FlowRun:
@@ -58,8 +58,3 @@ def _scheduled_run(document_id: str, at: datetime, key: str) -> FlowRun:
     run = run_deployment(PUBLISH_DEPLOYMENT, parameters={"document_id": document_id}, scheduled_time=at,
                          timeout=0, idempotency_key=key, as_subflow=False, _sync=True)  # type: ignore[call-arg]  # fmt: skip
     return cast("FlowRun", run)  # the FlowRun itself, not a coroutine
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

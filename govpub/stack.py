@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.error import URLError
 
-from disclosure.errors import ServiceUnavailable
+from disclosure.errors import ServiceUnavailable, first_line
 from services.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class Stack:
             ensure_pool(self.api_url, self.settings.prefect.work_pool)
         except Exception as exc:  # Prefect raises httpx errors
             self.stop()
-            raise ServiceUnavailable(f"the work pool could not be created: {str(exc).splitlines()[0][:200]}") from exc
+            raise ServiceUnavailable(f"the work pool could not be created: {first_line(exc)}") from exc
         steps = [[_bin("prefect"), "--no-prompt", "deploy", "--all", "--prefect-file", str(target)]]
         for step in steps:
             done = subprocess.run(step, env=env, cwd=target.parent, capture_output=True, text=True,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from disclosure.errors import ServiceUnavailable
+from disclosure.errors import ServiceUnavailable, first_line
 
 READ_ONLY = "govpub_read_only"  # execution option: the transaction only reads (see read_scope)
 
@@ -51,9 +51,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 connection.exec_driver_sql("PRAGMA query_only=OFF")
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-        event.listen(engine, "handle_error", _unavailable)
-        return engine
-    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
     event.listen(engine, "handle_error", _unavailable)
     return engine
 
@@ -65,8 +64,7 @@ def _unavailable(context: ExceptionContext) -> None:
     alone: it reconnects by itself."""
     if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, OperationalError):
         return
-    reason = str(context.original_exception).strip().splitlines()
-    first = reason[0][:300] if reason else type(context.original_exception).__name__
+    first = first_line(context.original_exception, 300)
     if context.is_disconnect or context.connection is None:
         raise ServiceUnavailable(f"cannot reach the database: {first}") from context.original_exception
     if "database is locked" in first:

@@ -21,7 +21,7 @@ from minio.error import InvalidResponseError, S3Error, ServerError
 from urllib3 import PoolManager, Retry, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from disclosure.errors import ObjectNotFound, ServiceUnavailable
+from disclosure.errors import ObjectNotFound, ServiceUnavailable, first_line
 
 logger = logging.getLogger(__name__)
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject"})
@@ -242,14 +242,9 @@ class _translated:  # noqa: N801 - used as a context manager, reads like a phras
         if isinstance(exc, S3Error) and exc.code in _BUSY:
             raise ServiceUnavailable(f"object store cannot serve now ({exc.code}, at {self._where})") from exc
         if isinstance(exc, ServerError | InvalidResponseError):
-            raise ServiceUnavailable(f"object store answered an error ({_first_line(exc)}, at {self._where})") from exc
+            raise ServiceUnavailable(f"object store answered an error ({first_line(exc)}, at {self._where})") from exc
         if isinstance(exc, Urllib3Error | ConnectionError):
             raise ServiceUnavailable(f"object store unreachable ({self._where}): {_reason(exc)}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
 
 
 _SHORT_REASONS = (("Connection refused", "connection refused"), ("reset by peer", "connection reset"),
@@ -267,7 +262,7 @@ def _reason(exc: BaseException) -> str:
         if inner is None:
             break
         reason = inner
-    text = _first_line(reason)
+    text = first_line(reason)
     for known, short in _SHORT_REASONS:
         if known in text:
             return short

@@ -46,18 +46,17 @@ def decode_text(data: bytes) -> str:
         return data.decode("gb18030", errors="replace")
 
 
-# Types a browser runs script in when it opens the file (HTML, XHTML, SVG, XML with XHTML elements)
-# or that load as script: an attachment declared as one is served as the text it is, never run.
+# Types a browser runs script in when it opens the file, or that load as script, besides every XML
+# type (``*/xml``, ``*+xml``: XHTML, SVG, XSLT, MathML… — is_active): an attachment declared as one is
+# served as the text it is, never run.
 ACTIVE_MEDIA_TYPES = frozenset({
-    "text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/xsl",
-    "application/xslt+xml", "text/javascript", "application/javascript", "application/ecmascript",
-    "text/ecmascript", "application/x-javascript", "application/vnd.wap.xhtml+xml",
-    "application/rdf+xml", "application/mathml+xml",
+    "text/html", "text/xsl", "text/javascript", "application/javascript", "application/ecmascript",
+    "text/ecmascript", "application/x-javascript",
 })  # fmt: skip
 
 
 def is_active(media_type: str) -> bool:
-    """Whether a browser would run script in (or as) a file served with this type."""
+    """Whether a browser would run script in (or as) a file served with this type: those listed, and XML."""
     kind = media_type.split(";", maxsplit=1)[0].strip().lower()
     return kind in ACTIVE_MEDIA_TYPES or kind.endswith(("+xml", "/xml"))
 
